@@ -1,0 +1,43 @@
+# fedlite: the two commands in README.md are `make lab` and `make test`; the rest are for authors.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Jupyter refuses to start as root unless told; containers and CI often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test unit nbtest notebooks bench bench-fl data clean
+
+# Install into .venv, again only when pyproject.toml changed (the stamp is older).
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+lab: $(STAMP)  ## install (if needed) and open the course in JupyterLab
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks 00_start_here.ipynb
+
+test: unit nbtest  ## install (if needed) and run every test, notebooks included
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+# nbval re-runs every notebook (and every solution notebook) top to bottom, as a learner would.
+# --nbval-lax: only cells marked `# NBVAL_CHECK_OUTPUT` must reproduce their stored output.
+nbtest: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+notebooks: $(STAMP)  ## rebuild every .ipynb from its text twin, execute it, store fresh outputs
+	$(PY) benchmarks/notebooks.py --write
+
+bench: $(STAMP)  ## time and peak memory of every notebook (nothing is written)
+	$(PY) benchmarks/notebooks.py
+
+bench-fl: $(STAMP)  ## one FedAvg round vs one centralized epoch
+	$(PY) benchmarks/round_vs_epoch.py
+
+data: $(STAMP)  ## pre-fetch every dataset (before a workshop with bad Wi-Fi)
+	$(PY) -m fedlite.datasets fetch all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

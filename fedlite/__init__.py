@@ -1,0 +1,22 @@
+"""fedlite: a small, readable federated-learning toolkit for the course notebooks.
+
+Start reading at :mod:`fedlite.simulation` (the round loop), then
+:mod:`fedlite.client` (local training) and :mod:`fedlite.aggregate` (FedAvg).
+"""
+
+from fedlite.aggregate import fedavg
+from fedlite.client import LocalConfig, local_train
+from fedlite.data import Data, make_data, pool, split
+from fedlite.history import History
+from fedlite.metrics import evaluate
+from fedlite.models import make_model
+from fedlite.server import ServerAdam, ServerMomentum
+from fedlite.simulation import batchnorm_keys, run_centralized, run_federated, run_local_only
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Data", "History", "LocalConfig", "ServerAdam", "ServerMomentum", "batchnorm_keys",
+    "evaluate", "fedavg", "local_train", "make_data", "make_model", "pool",
+    "run_centralized", "run_federated", "run_local_only", "split",
+]

@@ -1,0 +1,112 @@
+"""What one client (one hospital) does in a round: train the model it was sent
+on its own data, and return the new weights and how many samples it used.
+
+The whole of local training is :func:`local_train`, readable top to bottom.
+FedProx (Li et al. 2020, "Federated optimization in heterogeneous networks")
+adds one term to the local loss::
+
+    F_k(w) + (mu / 2) * ||w - w_global||^2
+
+which pulls the local model back towards the global model it started from;
+``mu = 0`` is plain FedAvg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from fedlite.data import Data
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """Settings of local training.
+
+    ``batch_size=None`` means full batch: with ``epochs=1`` a client then
+    takes exactly one gradient step, which is FedSGD (McMahan et al. 2017
+    call it FedAvg with ``E = 1, B = infinity``).
+    """
+
+    epochs: int = 1
+    batch_size: int | None = 32
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    mu: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {self.batch_size!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr (learning rate) must be > 0, got {self.lr!r}")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if not self.mu >= 0:
+            raise ValueError(f"mu (FedProx strength) must be >= 0, got {self.mu!r}")
+
+
+@dataclass
+class ClientResult:
+    """What a client sends back: its new weights, its sample count ``n_k``,
+    and its mean training loss (cross-entropy, without the FedProx term)."""
+
+    state: dict[str, Tensor]
+    num_samples: int
+    loss: float
+
+
+def batches(data: Data, batch_size: int | None, generator: torch.Generator) -> Iterator[Data]:
+    """Yield shuffled mini-batches that cover ``data`` once (one epoch)."""
+    n = len(data)
+    size = n if batch_size is None else min(batch_size, n)
+    order = torch.randperm(n, generator=generator)
+    for start in range(0, n, size):
+        yield data.subset(order[start:start + size])
+
+
+def make_optimizer(model: nn.Module, config: LocalConfig) -> torch.optim.Optimizer:
+    """A fresh optimizer each round: clients keep no optimizer state between rounds."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.lr)
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+
+
+def proximal_term(model: nn.Module, anchor: list[Tensor]) -> Tensor:
+    """``||w - w_global||^2`` summed over all parameters (the FedProx penalty, without mu/2)."""
+    return sum(((p - a) ** 2).sum() for p, a in zip(model.parameters(), anchor))  # type: ignore[return-value]
+
+
+def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int) -> ClientResult:
+    """Train ``model`` in place on ``data`` for ``config.epochs`` epochs.
+
+    ``model`` arrives holding the global weights ``w_global`` (the server's
+    broadcast); that starting point is the FedProx anchor.
+    """
+    if len(data) == 0:
+        raise ValueError("this client has no samples; remove it or give it data before training")
+    generator = torch.Generator().manual_seed(seed)
+    anchor = [p.detach().clone() for p in model.parameters()] if config.mu > 0 else []
+    optimizer = make_optimizer(model, config)
+    losses: list[float] = []
+    model.train()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # dropout masks, if the model has any
+        for _ in range(config.epochs):
+            for x, y in batches(data, config.batch_size, generator):
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                total = loss + config.mu / 2 * proximal_term(model, anchor) if anchor else loss
+                total.backward()
+                optimizer.step()
+                losses.append(loss.item())
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return ClientResult(state, len(data), sum(losses) / len(losses))

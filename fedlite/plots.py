@@ -1,0 +1,78 @@
+"""The course's recurring pictures: learning curves, partition heat-maps, client sizes.
+
+Each function draws on a Matplotlib ``Axes`` (a new one if none is given) and
+returns it, so notebooks can combine, label and restyle them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from fedlite.history import History
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
+    return ax if ax is not None else plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def learning_curves(histories: Sequence[History], key: str = "accuracy", *,
+                    ax: Axes | None = None, target: float | None = None) -> Axes:
+    """Global test ``key`` per round for several runs on one axis (optional target line)."""
+    ax = _axes(ax)
+    for h in histories:
+        ax.plot([r.round for r in h.rounds], h.metric(key), marker="o", markersize=3, label=h.name)
+    if target is not None:
+        ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:g}")
+    ax.set_xlabel("round (epoch for non-federated runs)")
+    ax.set_ylabel(f"test {key}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def partition_heatmap(counts: np.ndarray, *, class_names: Sequence[str] | None = None,
+                      ax: Axes | None = None, title: str = "") -> Axes:
+    """Heat-map of a clients x classes count table (from ``partition.label_counts``)."""
+    counts = np.asarray(counts)
+    ax = _axes(ax, (1.2 + 0.9 * counts.shape[1], 0.8 + 0.35 * counts.shape[0]))
+    image = ax.imshow(counts, cmap="Blues", aspect="auto")
+    for (k, c), value in np.ndenumerate(counts):
+        ax.text(c, k, str(value), ha="center", va="center", fontsize=8,
+                color="white" if value > counts.max() / 2 else "black")
+    ax.set_xticks(range(counts.shape[1]), class_names or range(counts.shape[1]))
+    ax.set_yticks(range(counts.shape[0]), [f"client {k}" for k in range(counts.shape[0])])
+    ax.set_xlabel("class")
+    ax.set_title(title)
+    plt.colorbar(image, ax=ax, label="samples")
+    return ax
+
+
+def client_sizes(sizes: Sequence[int], *, labels: Sequence[str] | None = None,
+                 ax: Axes | None = None, title: str = "") -> Axes:
+    """Bar chart of how many samples each client holds."""
+    ax = _axes(ax)
+    names = list(labels) if labels is not None else [str(k) for k in range(len(sizes))]
+    ax.bar(names, sizes, color="tab:blue")
+    ax.set_ylabel("samples")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def client_bars(values: dict[str, Sequence[float]], *, client_names: Sequence[str],
+                ax: Axes | None = None, ylabel: str = "accuracy") -> Axes:
+    """Grouped bars: one group per client, one bar per setting (e.g. local-only vs FedAvg)."""
+    ax = _axes(ax)
+    width = 0.8 / len(values)
+    x = np.arange(len(client_names))
+    for i, (setting, numbers) in enumerate(values.items()):
+        ax.bar(x + (i - (len(values) - 1) / 2) * width, numbers, width, label=setting)
+    ax.set_xticks(x, client_names)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
