@@ -76,3 +76,26 @@ def client_bars(values: dict[str, Sequence[float]], *, client_names: Sequence[st
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize="small")
     return ax
+
+
+def federation_diagram(hospitals: Sequence[str] = ("Hospital A", "Hospital B", "Hospital C", "Hospital D"),
+                       *, ax: Axes | None = None) -> Axes:
+    """The picture behind FL: one server, several hospitals; weights travel, patient data stays put."""
+    ax = _axes(ax, (7, 3.6))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 6)
+    ax.axis("off")
+    box = {"boxstyle": "round,pad=0.4", "linewidth": 1.2}
+    ax.text(5, 5.2, "server\n(aggregates: w = Σ n_k/n · w_k)", ha="center", va="center",
+            bbox={**box, "facecolor": "#fde9c8"})
+    xs = np.linspace(1.3, 8.7, len(hospitals))
+    for x, name in zip(xs, hospitals):
+        ax.text(x, 1.0, f"{name}\npatient data stays", ha="center", va="center", fontsize=9,
+                bbox={**box, "facecolor": "#dbe9f6"})
+        ax.annotate("", xy=(x - 0.15, 1.7), xytext=(5 - 0.15, 4.6),
+                    arrowprops={"arrowstyle": "->", "color": "tab:blue", "linewidth": 1.2})
+        ax.annotate("", xy=(5 + 0.15, 4.6), xytext=(x + 0.15, 1.7),
+                    arrowprops={"arrowstyle": "->", "color": "tab:orange", "linewidth": 1.2})
+    ax.text(0.1, 3.3, "global model w ↓", color="tab:blue", fontsize=9)
+    ax.text(7.4, 3.3, "updated w_k ↑", color="tab:orange", fontsize=9)
+    return ax
