@@ -57,11 +57,17 @@ class LocalConfig:
 @dataclass
 class ClientResult:
     """What a client sends back: its new weights, its sample count ``n_k``,
-    and its mean training loss (cross-entropy, without the FedProx term)."""
+    and its mean training loss (cross-entropy, without the FedProx term).
+
+    ``upload_bytes`` is set only when the update travels in another form
+    than the plain float32 state (e.g. compressed); ``None`` means the state's
+    own size.
+    """
 
     state: dict[str, Tensor]
     num_samples: int
     loss: float
+    upload_bytes: int | None = None
 
 
 def batches(data: Data, batch_size: int | None, generator: torch.Generator) -> Iterator[Data]:

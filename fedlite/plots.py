@@ -20,13 +20,14 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (6, 3.5)) -> Axes:
 
 
 def learning_curves(histories: Sequence[History], key: str = "accuracy", *,
-                    ax: Axes | None = None, target: float | None = None) -> Axes:
-    """Global test ``key`` per round for several runs on one axis (optional target line)."""
+                    ax: Axes | None = None, target: float | None = None,
+                    target_label: str | None = None) -> Axes:
+    """Global test ``key`` per round for several runs on one axis (optional dashed target line)."""
     ax = _axes(ax)
     for h in histories:
         ax.plot([r.round for r in h.rounds], h.metric(key), marker="o", markersize=3, label=h.name)
     if target is not None:
-        ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=f"target {target:g}")
+        ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=target_label or f"target {target:g}")
     ax.set_xlabel("round (epoch for non-federated runs)")
     ax.set_ylabel(f"test {key}")
     ax.grid(alpha=0.3)

@@ -20,7 +20,7 @@ the same local training code and the same test set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -70,9 +70,19 @@ def _check_run(clients: Sequence[Data], rounds: int, fraction: float,
                          f"got {len(client_tests)}")
 
 
-def _aggregate(results: dict[int, ClientResult], round_: int) -> dict[str, Tensor]:
+Aggregator = Callable[[Sequence[Mapping[str, Tensor]], Sequence[float]], dict[str, Tensor]]
+"""``aggregate(states, weights) -> state``, like :func:`fedlite.aggregate.fedavg`."""
+
+UpdateHook = Callable[[int, int, ClientResult], "ClientResult | None"]
+"""``on_update(round, client, result)``: what actually reaches the server from
+that client -- the result itself, a changed one (a faulty or malicious
+hospital, a compressed update), or ``None`` (it never arrives: a dropout or
+a straggler past the deadline)."""
+
+
+def _aggregate(aggregate: Aggregator, results: dict[int, ClientResult], round_: int) -> dict[str, Tensor]:
     try:
-        return fedavg([r.state for r in results.values()], [r.num_samples for r in results.values()])
+        return aggregate([r.state for r in results.values()], [r.num_samples for r in results.values()])
     except ValueError as err:
         raise RuntimeError(f"round {round_}: aggregating clients {list(results)} (in this order) failed: "
                            f"{err}. A diverging client usually means the learning rate is too high.") from err
@@ -81,14 +91,18 @@ def _aggregate(results: dict[int, ClientResult], round_: int) -> dict[str, Tenso
 def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, rounds: int,
                   local: LocalConfig = LocalConfig(), fraction: float = 1.0,
                   server: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
-                  client_tests: Sequence[Data] | None = None, seed: int = 0,
+                  client_tests: Sequence[Data] | None = None, aggregate: Aggregator = fedavg,
+                  on_update: UpdateHook | None = None, seed: int = 0,
                   name: str = "FedAvg", progress: bool = True) -> History:
     """Train ``model`` with FedAvg across ``clients``; return one :class:`Round` per round.
 
     ``model`` holds the initial global weights and ends holding the final
     ones. ``client_tests[k]``, if given, is hospital ``k``'s own test data:
     each round, the model hospital ``k`` would use (global weights plus its
-    ``local_keys``) is evaluated on it.
+    ``local_keys``) is evaluated on it. ``aggregate`` replaces FedAvg (e.g. a
+    robust aggregator); ``on_update`` decides what of each update reaches
+    the server (see :data:`UpdateHook`). A round in which no update arrives
+    leaves the global model unchanged.
     """
     _check_run(clients, rounds, fraction, client_tests)
     rng = np.random.default_rng(seed)
@@ -99,21 +113,25 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     for t in trange(1, rounds + 1, desc=name, disable=not progress):
         chosen = sample_clients(len(clients), fraction, rng)                  # 1. sample
         results: dict[int, ClientResult] = {}
+        per_client: dict[int, dict[str, float]] = {}
         for k in chosen:
             model.load_state_dict({**global_state, **private[k]})             # 2. broadcast
-            results[k] = local_train(model, clients[k], local, seed=round_seed(seed, t, k))  # 3. train
-            private[k] = {key: results[k].state[key] for key in local_keys}   # (FedBN: stays home)
-        averaged = _aggregate(results, t)                                     # 4. aggregate
-        global_state = server.step(global_state, averaged) if server else averaged
-        model.load_state_dict(global_state)                                   # 5. evaluate
-        per_client = {k: {"n": r.num_samples, "train_loss": r.loss} for k, r in results.items()}
-        for k, data in enumerate(client_tests or []):
+            result = local_train(model, clients[k], local, seed=round_seed(seed, t, k))  # 3. train
+            private[k] = {key: result.state[key] for key in local_keys}       # (FedBN: stays home)
+            sent = on_update(t, k, result) if on_update else result           # (what reaches the server)
+            if sent is not None:
+                results[k] = sent
+            per_client[k] = {"n": result.num_samples, "train_loss": result.loss, "arrived": float(sent is not None)}
+        if results:
+            averaged = _aggregate(aggregate, results, t)                      # 4. aggregate
+            global_state = server.step(global_state, averaged) if server else averaged
+        for k, data in enumerate(client_tests or []):                         # 5. evaluate
             model.load_state_dict({**global_state, **private[k]})
             per_client.setdefault(k, {}).update(evaluate(model, data))
         model.load_state_dict(global_state)
+        bytes_up = sum(shared_bytes if r.upload_bytes is None else r.upload_bytes for r in results.values())
         history.rounds.append(Round(t, evaluate(model, test), per_client,
-                                    bytes_down=len(chosen) * shared_bytes,
-                                    bytes_up=len(chosen) * shared_bytes))
+                                    bytes_down=len(chosen) * shared_bytes, bytes_up=bytes_up))
     return history
 
 

@@ -220,3 +220,64 @@ def test_make_data_validates_shapes_and_values():
         fl.make_data(np.array([[np.nan, 1.0]]), np.array([0]))
     d = fl.make_data(np.ones((2, 3)), np.array([0, 1]))
     assert d.x.dtype == torch.float32 and d.y.dtype == torch.int64 and len(d) == 2
+
+
+# --- hooks: what reaches the server, and how it is combined -----------------------------
+
+def test_a_dropped_update_is_left_out_of_the_average_and_the_bytes():
+    data = blobs()
+    parts = clients_of(data, 3)
+    drop_client_1 = lambda t, k, result: None if k == 1 else result  # noqa: E731
+    dropped = fl.make_model("mlp", seed=0, in_features=6)
+    history = fl.run_federated(dropped, parts, data, rounds=1, on_update=drop_client_1, progress=False)
+    # Answer key: the same round by hand, averaging only clients 0 and 2.
+    states = []
+    for k in (0, 2):
+        model = fl.make_model("mlp", seed=0, in_features=6)
+        states.append(local_train(model, parts[k], LocalConfig(), seed=fl.simulation.round_seed(0, 1, k)))
+    expected = fl.fedavg([r.state for r in states], [r.num_samples for r in states])
+    assert_states_close(dropped.state_dict(), expected)
+    r = history.rounds[0]
+    assert [r.clients[k]["arrived"] for k in range(3)] == [1.0, 0.0, 1.0]
+    assert r.bytes_up == 2 * r.bytes_down // 3
+
+
+def test_no_update_arriving_leaves_the_model_unchanged():
+    data = blobs(n=40)
+    model = fl.make_model("logreg", seed=0, in_features=6)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    history = fl.run_federated(model, clients_of(data, 2), data, rounds=2,
+                               on_update=lambda t, k, r: None, progress=False)
+    assert_states_close(model.state_dict(), before, atol=0)
+    assert history.rounds[-1].bytes_up == 0
+
+
+def test_a_custom_aggregator_and_a_tampering_hook_change_the_result():
+    data = blobs()
+    parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=0.5, seed=0))
+    unweighted = lambda states, weights: fl.fedavg(states, [1.0] * len(states))  # noqa: E731
+
+    def run(**kwargs):
+        model = fl.make_model("mlp", seed=0, in_features=6)
+        fl.run_federated(model, parts, data, rounds=1, progress=False, **kwargs)
+        return model.state_dict()
+
+    def flip_client_0(t, k, result):
+        if k == 0:
+            result.state = {name: -w for name, w in result.state.items()}
+        return result
+
+    plain = run()
+    for changed in (run(aggregate=unweighted), run(on_update=flip_client_0)):
+        with pytest.raises(AssertionError):
+            assert_states_close(plain, changed)
+
+
+def test_upload_bytes_of_a_compressed_update_are_counted():
+    data = blobs(n=40)
+    def pretend_compressed(t, k, result):
+        result.upload_bytes = 10
+        return result
+    history = fl.run_federated(fl.make_model("logreg", seed=0, in_features=6), clients_of(data, 2), data,
+                               rounds=1, on_update=pretend_compressed, progress=False)
+    assert history.rounds[0].bytes_up == 20
