@@ -100,3 +100,27 @@ def federation_diagram(hospitals: Sequence[str] = ("Hospital A", "Hospital B", "
     ax.text(0.1, 3.3, "global model w ↓", color="tab:blue", fontsize=9)
     ax.text(7.4, 3.3, "updated w_k ↑", color="tab:orange", fontsize=9)
     return ax
+
+
+def image_grid(rows: dict[str, Sequence[np.ndarray]], *, captions: dict[str, Sequence[str]] | None = None,
+               size: float = 1.35) -> plt.Figure:
+    """Grayscale images in ``[0, 1]``, one labelled row per entry of ``rows`` (e.g. originals vs
+    reconstructions); ``captions[row]`` puts a short text under each image (e.g. its PSNR).
+
+    Images may be arrays or tensors of shape ``(H, W)`` or ``(1, H, W)``; rows may differ in length.
+    """
+    width = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), width, figsize=(0.3 + size * width, 0.25 + 1.25 * size * len(rows)),
+                             layout="constrained", squeeze=False)
+    for r, (name, images) in enumerate(rows.items()):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(images):
+                ax.axis("off")
+                continue
+            ax.imshow(np.asarray(images[c]).squeeze(), cmap="gray", vmin=0, vmax=1)
+            if captions and name in captions:
+                ax.set_xlabel(captions[name][c], fontsize=8)
+        axes[r, 0].set_ylabel(name, fontsize=9)
+    return fig
