@@ -12,13 +12,7 @@ from fedlite import attacks, secagg
 ONE_STEP = fl.LocalConfig(epochs=1, batch_size=None, lr=0.1)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is as fast, and immune to a second thread waiting on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def smooth_images(n, seed):

@@ -12,13 +12,7 @@ from fedlite import secagg
 MODULUS = 2**secagg.BITS
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is as fast, and immune to a second thread waiting on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def random_vectors(num_clients, length, seed, spread=100.0):
