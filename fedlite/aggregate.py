@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
+from fedlite.models import distance, flatten
+
 State = Mapping[str, Tensor]
+
+
+def non_finite(state: State) -> str | None:
+    """The name of the first floating-point tensor in ``state`` holding NaN or Inf, else ``None``."""
+    return next((name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()),
+                None)
 
 
 def check_states(states: Sequence[State]) -> None:
@@ -43,9 +51,9 @@ def check_states(states: Sequence[State]) -> None:
                 raise ValueError(
                     f"client {k}, parameter {name!r}: shape {tuple(t.shape)} / {t.dtype}, but "
                     f"client 0 has {tuple(ref[name].shape)} / {ref[name].dtype}")
-            if t.is_floating_point() and not torch.isfinite(t).all():
-                raise ValueError(f"client {k}, parameter {name!r} contains NaN or Inf; "
-                                 "drop or repair that client's update before aggregating")
+        if (bad := non_finite(state)) is not None:
+            raise ValueError(f"client {k}, parameter {bad!r} contains NaN or Inf; "
+                             "drop or repair that client's update before aggregating")
 
 
 def normalize_weights(weights: Sequence[float], count: int) -> Tensor:
@@ -165,7 +173,7 @@ def krum(states: Sequence[State], weights: Sequence[float] | None = None, *, f: 
     k = len(states)
     if f < 0 or k < 2 * f + 3:
         raise ValueError(f"Krum with f={f} attackers needs at least {2 * f + 3} clients, got {k}")
-    flat = torch.stack([torch.cat([t.to(torch.float64).flatten() for t in s.values()]) for s in states])
+    flat = torch.stack([flatten(s) for s in states])
     squared = torch.cdist(flat, flat) ** 2
     scores = [squared[i][torch.arange(k) != i].sort().values[:k - f - 2].sum() for i in range(k)]
     best = int(torch.stack(scores).argmin())
@@ -180,12 +188,8 @@ def update_problems(update: State, reference: State, *, max_norm: float | None =
     """
     if max_norm is not None and not max_norm > 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
-    for name, t in update.items():
-        if t.is_floating_point() and not torch.isfinite(t).all():
-            return f"parameter {name!r} contains NaN or Inf"
-    if max_norm is not None:
-        change = sum(float(((update[n].double() - reference[n].double()) ** 2).sum())
-                     for n in reference if reference[n].is_floating_point()) ** 0.5
-        if change > max_norm:
-            return f"update norm {change:.3g} exceeds the limit {max_norm:.3g}"
+    if (bad := non_finite(update)) is not None:
+        return f"parameter {bad!r} contains NaN or Inf"
+    if max_norm is not None and (change := distance(update, reference)) > max_norm:
+        return f"update norm {change:.3g} exceeds the limit {max_norm:.3g}"
     return None

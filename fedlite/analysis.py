@@ -7,7 +7,7 @@ Notebook 02 uses these to check the FedAvg math numerically:
   gradients exactly as it averages weights. Because the pooled loss is
   ``f(w) = sum_k (n_k / n) F_k(w)``, its gradient is
   ``fedavg([gradient(model, d) for d in hospitals], sizes)``.
-- :func:`flatten`, :func:`distance`, :func:`spread` -- one model as one
+- :func:`flatten`, :func:`distance` (from :mod:`fedlite.models`), :func:`spread` -- one model as one
   vector, how far apart two models are, and how far a round's client models
   drift from their average (client drift).
 - :func:`local_steps` -- ``u_k = E * ceil(n_k / B)``, the SGD steps one
@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
 from fedlite.data import Data
+from fedlite.models import distance, flatten  # noqa: F401  (re-exported: notebook 02 meets them here)
 from fedlite.history import History
 from fedlite.simulation import round_seed, run_federated
 
@@ -49,25 +50,6 @@ def gradient(model: nn.Module, data: Data) -> dict[str, Tensor]:
     loss = F.cross_entropy(model(data.x), data.y)
     grads = torch.autograd.grad(loss, list(params.values()))
     return {name: g.detach().clone() for name, g in zip(params, grads)}
-
-
-def flatten(state: Mapping[str, Tensor]) -> Tensor:
-    """All floating-point tensors of ``state`` (in key order) as one float64 vector.
-
-    Integer buffers (BatchNorm's ``num_batches_tracked``) are skipped: they
-    are counters, not weights.
-    """
-    parts = [t.detach().reshape(-1).double() for t in state.values() if t.is_floating_point()]
-    if not parts:
-        raise ValueError("state has no floating-point tensors to flatten")
-    return torch.cat(parts)
-
-
-def distance(a: Mapping[str, Tensor], b: Mapping[str, Tensor]) -> float:
-    """Euclidean distance ``||w_a - w_b||`` between two states of the same architecture."""
-    if set(a) != set(b):
-        raise ValueError(f"states differ in parameter names: {sorted(set(a) ^ set(b))[:5]}")
-    return torch.linalg.vector_norm(flatten(a) - flatten({k: b[k] for k in a})).item()
 
 
 def spread(states: Sequence[Mapping[str, Tensor]], weights: Sequence[float] | None = None) -> float:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor, nn
 
-from fedlite.analysis import flatten
+from fedlite.models import flatten
 from fedlite.client import LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.simulation import round_seed

@@ -55,6 +55,7 @@ from torch import Tensor, nn
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.client import ClientResult
+from fedlite.models import flatten
 
 State = Mapping[str, Tensor]
 
@@ -74,7 +75,7 @@ def _check_dp(clip: float, noise_multiplier: float) -> None:
 
 def update_norm(delta: State) -> float:
     """L2 norm of an update over all its floating-point tensors together."""
-    return math.sqrt(sum(float((t.double() ** 2).sum()) for t in delta.values() if t.is_floating_point()))
+    return flatten(delta).norm().item()
 
 
 def clip_update(delta: State, clip: float) -> tuple[dict[str, Tensor], float]:

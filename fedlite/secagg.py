@@ -184,6 +184,15 @@ def from_vector(vector: np.ndarray, template: Mapping[str, Tensor]) -> dict[str,
     return out
 
 
+def weighted_vector(result: ClientResult) -> np.ndarray:
+    """What one hospital contributes to the sum, before masking: ``[n_k * w_k, n_k]``.
+
+    Summed over hospitals this is ``[sum n_k w_k, n]``, and dividing by the
+    last entry gives FedAvg, so the server never needs any single ``n_k``.
+    """
+    return np.append(result.num_samples * to_vector(result.state), result.num_samples)
+
+
 class SecureFedAvg:
     """FedAvg in which the server only ever sees masked updates and their exact sum.
 
@@ -216,8 +225,7 @@ class SecureFedAvg:
 
     def on_update(self, round_: int, client: int, result: ClientResult) -> ClientResult:
         """Hospital side: encode and mask ``[n_k * w_k, n_k]``; only that leaves the hospital."""
-        vector = np.append(result.num_samples * to_vector(result.state), result.num_samples)
-        masked = mask(client, encode(vector, scale=self.scale, bits=self.bits), self.clients,
+        masked = mask(client, encode(weighted_vector(result), scale=self.scale, bits=self.bits), self.clients,
                       self.session_seed, round_, self.bits)
         message = {"masked": torch.from_numpy(masked.view(np.int64)), "client": torch.tensor(client),
                    "round": torch.tensor(round_)}

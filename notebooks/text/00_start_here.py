@@ -84,14 +84,7 @@ print(f"real data: {not xray.synthetic}")
 # whiter lung fields, but at 28×28 pixels it is subtle, which is why we need a model.
 
 # %%
-fig, axes = plt.subplots(2, 8, figsize=(9, 2.6), layout="constrained")
-for row, (label, name) in enumerate([(0, "normal"), (1, "pneumonia")]):
-    examples = (train.y == label).nonzero().flatten()[:8]
-    for ax, i in zip(axes[row], examples):
-        ax.imshow(train.x[i, 0], cmap="gray", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[row, 0].set_ylabel(name)
+plots.image_grid({"normal": train.x[train.y == 0][:8], "pneumonia": train.x[train.y == 1][:8]})
 plt.show()
 
 # %% [markdown]

@@ -282,7 +282,7 @@ truth = {}
 
 
 def mask_and_keep_truth(round_, client, result):
-    truth[client] = np.append(result.num_samples * secagg.to_vector(result.state), result.num_samples)
+    truth[client] = secagg.weighted_vector(result)
     return secure.on_update(round_, client, result)   # only the masked vector leaves the hospital
 
 
