@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to start as root unless told; containers and CI often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test unit nbtest notebooks bench bench-fl data clean
+.PHONY: lab test unit nbtest student student-test notebooks bench bench-fl data clean
 
 # Install into .venv, again only when pyproject.toml changed (the stamp is older).
 $(STAMP): pyproject.toml
@@ -17,15 +17,22 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)  ## install (if needed) and open the course in JupyterLab
 	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --notebook-dir=notebooks 00_start_here.ipynb
 
-test: unit nbtest  ## install (if needed) and run every test, notebooks included
+test: unit nbtest student-test  ## install (if needed) and run every test, notebooks included
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests -m "not slow"
 
 # nbval re-runs every notebook (and every solution notebook) top to bottom, as a learner would.
 # --nbval-lax: only cells marked `# NBVAL_CHECK_OUTPUT` must reproduce their stored output.
 nbtest: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
+
+# The student copies (outputs cleared, solution cells removed, checks kept) must run with every exercise unsolved.
+student-test: $(STAMP)
+	$(PY) -m pytest tests -m slow
+
+student: $(STAMP)  ## clean copies for learners in student/ (no outputs, no solutions)
+	$(PY) tools/student.py
 
 notebooks: $(STAMP)  ## rebuild every .ipynb from its text twin, execute it, store fresh outputs
 	$(PY) benchmarks/notebooks.py --write
