@@ -79,20 +79,27 @@ that client -- the result itself, a changed one (a faulty or malicious
 hospital, a compressed update), or ``None`` (it never arrives: a dropout or
 a straggler past the deadline)."""
 
+RoundHook = Callable[[int, Mapping[str, Tensor]], None]
+"""``on_round(round, global_state)``: called once per round, before the
+broadcast, with the weights ``w_t`` the chosen clients receive (read them,
+do not change them). Hooks that need ``w_t`` -- a compressor sending
+``w_k - w_t``, a validator measuring an update's norm -- keep it from here."""
+
 
 def _aggregate(aggregate: Aggregator, results: dict[int, ClientResult], round_: int) -> dict[str, Tensor]:
     try:
         return aggregate([r.state for r in results.values()], [r.num_samples for r in results.values()])
     except ValueError as err:
         raise RuntimeError(f"round {round_}: aggregating clients {list(results)} (in this order) failed: "
-                           f"{err}. A diverging client usually means the learning rate is too high.") from err
+                           f"{err}. Usual causes: a learning rate so high that a client diverged, or a faulty "
+                           "or malicious update (validate updates first: fedlite.byzantine.Validated).") from err
 
 
 def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, rounds: int,
                   local: LocalConfig = LocalConfig(), fraction: float = 1.0,
                   server: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
                   client_tests: Sequence[Data] | None = None, aggregate: Aggregator = fedavg,
-                  on_update: UpdateHook | None = None, seed: int = 0,
+                  on_update: UpdateHook | None = None, on_round: RoundHook | None = None, seed: int = 0,
                   name: str = "FedAvg", progress: bool = True) -> History:
     """Train ``model`` with FedAvg across ``clients``; return one :class:`Round` per round.
 
@@ -101,7 +108,8 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     each round, the model hospital ``k`` would use (global weights plus its
     ``local_keys``) is evaluated on it. ``aggregate`` replaces FedAvg (e.g. a
     robust aggregator); ``on_update`` decides what of each update reaches
-    the server (see :data:`UpdateHook`). A round in which no update arrives
+    the server (see :data:`UpdateHook`); ``on_round`` is told each round's
+    broadcast weights (see :data:`RoundHook`). A round in which no update arrives
     leaves the global model unchanged.
     """
     _check_run(clients, rounds, fraction, client_tests)
@@ -112,6 +120,8 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     history = History(name)
     for t in trange(1, rounds + 1, desc=name, disable=not progress):
         chosen = sample_clients(len(clients), fraction, rng)                  # 1. sample
+        if on_round:
+            on_round(t, global_state)
         results: dict[int, ClientResult] = {}
         per_client: dict[int, dict[str, float]] = {}
         for k in chosen:
