@@ -17,9 +17,9 @@ the names never need to travel; both sides only have to agree on the order.
 
       w = sum_k (n_k / n) * w_k,      n = sum_k n_k
 
-  computed exactly like :func:`fedlite.aggregate.fedavg`: summed in float64,
-  cast back to each array's dtype, integer arrays (BatchNorm's
-  ``num_batches_tracked``) rounded to the nearest integer.
+  which *is* :func:`fedlite.aggregate.fedavg`, applied to the arrays named
+  by their position (summed in float64, cast back to each array's dtype,
+  integer arrays such as BatchNorm's ``num_batches_tracked`` rounded).
 
 The three functions are all it takes to put fedlite's client behind a
 framework's interface; notebook 07 does it and checks that one round gives

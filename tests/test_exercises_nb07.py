@@ -66,6 +66,13 @@ def test_the_options_cover_every_name_once():
     assert set(RIGHT) == set(FEDLITE_NAMES) and sorted(RIGHT.values()) == sorted(FLOWER_TERMS)
 
 
+def test_the_server_program_and_the_aggregation_step_are_distinct_options():
+    # notebook 07's table says run_federated is "a ServerApp that runs a Strategy": the option for
+    # aggregate= must name only the combining step, so that no name fits two letters
+    assert [k for k, term in FLOWER_TERMS.items() if term.startswith("ServerApp")] == [RIGHT["run_federated"]]
+    assert [k for k, term in FLOWER_TERMS.items() if "aggregate_" in term] == [RIGHT["aggregate="]]
+
+
 @pytest.mark.parametrize("answer", [RIGHT, {k: v.lower() + " " for k, v in RIGHT.items()}])
 def test_matches_right_answer_passes(capsys, answer):
     ok, out = run(check_flower_matches, capsys, answer)
@@ -74,7 +81,10 @@ def test_matches_right_answer_passes(capsys, answer):
 
 @pytest.mark.parametrize("change, hint", [
     ({"aggregate=": "B", "run_federated": "D"}, "3 of 5 right. Look again at run_federated"),
+    ({"aggregate=": "B"}, "use each letter once"),
     ({"aggregate=": "B"}, "only the rule that combines"),
+    ({"run_federated": "D"}, "which Flower object is the server program"),
+    ({"fraction=": "E"}, "share of clients"),
     ({"local_train": "C", "ClientResult.num_samples": "E"}, "runs at a hospital"),
     ({"fraction=": "C", "ClientResult.num_samples": "A"}, "share of clients"),
 ])
@@ -82,6 +92,11 @@ def test_matches_wrong_answers_get_a_targeted_hint(capsys, change, hint):
     ok, out = run(check_flower_matches, capsys, {**RIGHT, **change})
     assert not ok and "✗" in out and hint in out
     assert "'B'" not in out and ": B" not in out  # the right letter is never printed
+
+
+def test_matches_a_letter_used_twice_is_refused_even_if_one_use_is_right(capsys):
+    ok, out = run(check_flower_matches, capsys, {name: "B" for name in FEDLITE_NAMES})
+    assert not ok and "use each letter once" in out and "of 5 right" not in out
 
 
 @pytest.mark.parametrize("answer, hint", [
@@ -104,7 +119,7 @@ def test_matches_untouched_says_not_yet(capsys):
 @pytest.mark.parametrize("answer", [("vertical", "FATE"), ["Vertical ", "fate"], ("vertical", "F.A.T.E.")])
 def test_vertical_right_answer_passes(capsys, answer):
     ok, out = run(check_vertical, capsys, answer)
-    assert ok and "✓" in out
+    assert ok and "✓" in out and "private set intersection" in out
 
 
 @pytest.mark.parametrize("answer, hint", [

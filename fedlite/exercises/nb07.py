@@ -67,9 +67,10 @@ def check_to_ndarrays(fn: Callable[[Mapping[str, torch.Tensor]], Any]) -> Checke
 
 FLOWER_TERMS = {
     "A": "fraction_train (fraction_fit in the NumPyClient-era API)",
-    "B": "ServerApp",
+    "B": "ServerApp: the server-side program that runs the rounds with its Strategy",
     "C": "num_examples, the second value that fit returns",
-    "D": "a Strategy such as FedAvg, FedProx or Krum",
+    "D": "Strategy.aggregate_train (aggregate_fit in the NumPyClient-era API): only the step that combines "
+         "the updates",
     "E": "NumPyClient.fit",
 }
 """The options of the matching exercise, by letter."""
@@ -84,8 +85,8 @@ _MATCH_HINTS = {
     "run_federated": "run_federated is the whole server side, the program that runs every round; which Flower "
                      "object is the server program?",
     "local_train": "local_train runs at a hospital, on its own data; which option runs on a client?",
-    "aggregate=": "aggregate= is only the rule that combines the updates; Flower packs that rule and its "
-                  "settings into one object you can swap for another, not the whole server program",
+    "aggregate=": "aggregate= is only the rule that combines the updates, one step of the round, not the "
+                  "whole server program",
     "fraction=": "fraction= is a number: the share of clients sampled in a round",
     "ClientResult.num_samples": "n_k is what the weights n_k / n are made of; which value does a client send "
                                 "back next to its weights?",
@@ -105,6 +106,11 @@ def check_flower_matches(answer: Any) -> Checked:
     unknown = sorted({v for v in letters.values() if v not in FLOWER_TERMS})
     if unknown:
         return verdict(False, "", f"use the letters {', '.join(FLOWER_TERMS)}; got {', '.join(map(repr, unknown))}")
+    shared = [name for name in FEDLITE_NAMES if list(letters.values()).count(letters[name]) > 1]
+    if shared:  # at least one of them is wrong, since the right answer uses every letter once
+        first_wrong = next(name for name in shared if letters[name] != _MATCHES[name])
+        return verdict(False, "", f"use each letter once; one letter is given to more than one of {', '.join(shared)}. "
+                                  f"{_MATCH_HINTS[first_wrong]}")
     wrong = [name for name in FEDLITE_NAMES if letters[name] != _MATCHES[name]]
     if not wrong:
         return verdict(True, "every fedlite name has its Flower counterpart; the loop, the client step and the "
@@ -143,7 +149,8 @@ def _norm(text: str) -> str:
 
 
 def check_vertical(answer: Any) -> Checked:
-    """Exercise: hospital imaging + insurer claims for the same patients: which kind of FL, which tool?"""
+    """Exercise: a cancer registry's outcomes + a sequencing lab's gene panels for the same patients:
+    which kind of FL, which tool?"""
     if unanswered(answer):
         return Checked(False)
     if not (isinstance(answer, (tuple, list)) and len(answer) == 2 and all(isinstance(a, str) for a in answer)):
@@ -158,6 +165,6 @@ def check_vertical(answer: Any) -> Checked:
         return verdict(False, "", f"vertical is right. {_TOOL_HINTS[tool]}")
     if tool != "fate":
         return verdict(False, "", f"vertical is right; now pick one of {', '.join(TOOLS)}")
-    return verdict(True, "vertical FL: two owners hold different columns about the same patients. FATE lines "
-                         "the patients up with a private set intersection, then trains with its Hetero / "
-                         "Coordinated components", "")
+    return verdict(True, "vertical FL: two owners hold different columns about the same patients. FATE finds "
+                         "the shared patients with a private set intersection, without revealing the others, "
+                         "then trains with its Hetero / Coordinated components", "")

@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 07 · Where next: from fedlite to real federated-learning frameworks
 #
-# Everything in this course ran in one Python process: the "hospitals" were lists of tensors, the
-# "network" was a function call, and `fedlite` was written to be read, not deployed. A real federation
+# Everything in this course ran in one Python process: the "hospitals" (and notebook 04's simulated "devices")
+# were lists of tensors, the "network" was a function call, and `fedlite` was written to be read, not deployed. A real federation
 # needs what we skipped: programs that run at each hospital, encrypted and authenticated connections,
 # identities for every site, jobs that survive a restart, and someone at each site who decides what code
 # may touch the data. That is what federated-learning frameworks provide.
@@ -25,9 +25,11 @@
 #
 # **Time:** about 30 minutes (the notebook itself runs in about ten seconds).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
-# [02 · FedAvg math](02_fedavg_math.ipynb); the tables also use FedProx and FedBN from
-# [03](03_non_iid_hospitals.ipynb) and secure aggregation and DP from
-# [05](05_privacy_attacks_and_defenses.ipynb).
+# [02 · FedAvg math](02_fedavg_math.ipynb). The tables also use FedProx and FedBN from
+# [03](03_non_iid_hospitals.ipynb); personalization, the simulated devices with their dropouts and the
+# toy vertical model from [04](04_medical_use_cases.ipynb); secure aggregation and DP from
+# [05](05_privacy_attacks_and_defenses.ipynb); and compression, deadlines, robust aggregation and update
+# validation from [06](06_systems_and_robustness.ipynb).
 #
 # *A note on sources.* Every API name and fact about a framework below was checked against that project's
 # own documentation or source code. These projects move fast: names change between major versions (we
@@ -57,10 +59,15 @@ if "google.colab" in sys.modules:
 # | FedAvgM, FedAdam: a smarter server step | 03 | `server=ServerMomentum(...)`, `server=ServerAdam(...)` |
 # | FedBN: normalization layers stay at home | 03 | `local_keys=batchnorm_keys(model)` |
 # | feature statistics without pooling rows | 03 | `normalize.federated_mean_std` |
+# | personalization: adapt the global model to each hospital | 04 | `personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
+# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `fraction=C` and `on_update=systems.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
+# | vertical FL: same patients, different columns | 04 (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
 # | secure aggregation | 05 | `secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
 # | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.DPFedAvg`, `privacy.dp_epsilon` |
-# | a faulty or malicious hospital | 06 | `aggregate=krum`, `median`, `trimmed_mean` (in `fedlite.aggregate`) |
-# | lost, late or compressed updates | 06 | the `on_update=` hook (returning `None` means the update never arrived), `fedlite.compression` |
+# | a round deadline that drops slow hospitals | 06 | `systems.Deadline(speeds, deadline)` |
+# | compressed updates | 06 | `systems.Quantize(server, bits=8)`, `systems.TopK(server, ratio)` (error feedback), with `server = systems.Broadcast(model)` and `run_federated(..., **server.hooks(on_update=...))` |
+# | a faulty or malicious hospital | 06 | attacks in `fedlite.byzantine` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `fedlite.aggregate`) |
+# | check every update before aggregating | 06 | `byzantine.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
 # | what happened, round by round | all | `History` |
 #
 # One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03 (the
@@ -113,8 +120,8 @@ print(f"run_federated, {ROUNDS} rounds: pooled-test accuracy {reference.final():
 #
 # - `to_ndarrays(state)`: one array per state entry, in the state's order, dtypes kept;
 # - `from_ndarrays(arrays, like=model.state_dict())`: names back, shapes checked;
-# - `weighted_average([(arrays_k, n_k), ...])`: $\sum_k \frac{n_k}{n}$ arrays$_k$, computed exactly like
-#   `fedavg`.
+# - `weighted_average([(arrays_k, n_k), ...])`: $\sum_k \frac{n_k}{n}$ arrays$_k$. It is `fedavg` on
+#   lists: it names the arrays by position and hands them to `fedlite.aggregate.fedavg`.
 #
 # A model with BatchNorm layers shows why "every entry" matters: its state holds more than its trainable
 # parameters.
@@ -164,7 +171,8 @@ check_to_ndarrays(my_to_ndarrays)
 # | `get_parameters(config)` | the local model as a list of arrays | `to_ndarrays(model.state_dict())` |
 # | `fit(parameters, config)` | `(parameters, num_examples, metrics)` | load the global model, `local_train`, send back `result.state` and $n_k$ = `result.num_samples` |
 # | `evaluate(parameters, config)` | `(loss, num_examples, metrics)` | load the global model, `evaluate` on the hospital's own test data |
-#
+
+# %% [markdown]
 # Here is the course's client written for Flower. It is not run here (Flower is not installed in this
 # course), but every line that is not Flower's own is a `fedlite` call you have used:
 #
@@ -196,24 +204,43 @@ check_to_ndarrays(my_to_ndarrays)
 #     train, test = load_this_hospitals_data()          # your code: the data never leaves the site
 #     return HospitalClient(logreg(), train, test, LOCAL).to_client()
 #
+# def weighted_accuracy(metrics):    # metrics: [(num_examples, {"accuracy": ...}), ...], one per hospital
+#     n = sum(num_examples for num_examples, _ in metrics)
+#     return {"accuracy": sum(num_examples * m["accuracy"] for num_examples, m in metrics) / n}
+#
 # def server_fn(context: Context):   # runs at the coordinating server
 #     strategy = FedAvg(fraction_fit=1.0,                # fedlite: fraction=1.0
 #                       initial_parameters=ndarrays_to_parameters(to_ndarrays(logreg().state_dict())),
-#                       on_fit_config_fn=lambda server_round: {"seed": server_round})
+#                       on_fit_config_fn=lambda server_round: {"seed": server_round},
+#                       evaluate_metrics_aggregation_fn=weighted_accuracy)
 #     return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=30))
 #
 # client_app, server_app = ClientApp(client_fn=client_fn), ServerApp(server_fn=server_fn)
 # ```
+
+# %% [markdown]
+# Four remarks:
 #
-# Two remarks. The server never sees a name or a tensor, only lists of arrays and the counts
-# `num_examples`, which its `FedAvg` turns into the weights $n_k/n$. And the per-round settings (here a
-# seed) reach the clients through `config`, a small dictionary the strategy builds every round.
+# - The server never sees a name or a tensor, only lists of arrays and the counts `num_examples`, which
+#   its `FedAvg` turns into the weights $n_k/n$.
+# - The per-round settings reach the clients through `config`, a small dictionary the strategy builds
+#   every round with `on_fit_config_fn`.
+# - The seeds differ from `run_federated`'s. The snippet hands every hospital the same seed, the round
+#   number; `run_federated` gives each hospital its own, `round_seed(seed, round, client)`. Both runs are
+#   reproducible, but they shuffle the batches differently, so the snippet alone would not reproduce the
+#   code cells below bit for bit. The port below sends the base seed and the round in `config` and lets
+#   each client derive its own seed as `run_federated` does; a real client would need a stable index of
+#   its own for that.
+# - In this style, `FedAvg` averages the clients' evaluation *loss* weighted by `num_examples` by
+#   itself, but other metrics, such as accuracy, only if you pass `evaluate_metrics_aggregation_fn`
+#   (here `weighted_accuracy`); without it the strategy logs a warning and reports no accuracy.
 #
 # *Versions.* This is the `NumPyClient` style that most Flower tutorials and apps use. With Flower
 # 1.21 the recommended style became the `Message` API: weights travel as an `ArrayRecord`, and the
 # strategies live in `flwr.serverapp.strategy` (their `FedAvg` takes `fraction_train` instead of
-# `fraction_fit`). Flower's guide "Upgrade to Message API" shows how to move a `NumPyClient` app to it.
-# The ideas, and the mapping to `fedlite`, do not change.
+# `fraction_fit`, and by default averages every metric the clients report, weighted by the value each
+# client sends under the key `weighted_by_key`, `"num-examples"` unless you change it). Flower's guide "Upgrade to Message API" shows how to move a
+# `NumPyClient` app to it. The ideas, and the mapping to `fedlite`, do not change.
 #
 # Is the mapping exact? We can test it without Flower: the next cell implements the same three methods
 # on top of `fedlite`, plus the strategy's side of a round (send the arrays and a config, collect
@@ -266,11 +293,13 @@ print("the NumPyClient-style round equals run_federated's round (largest differe
 
 # %% [markdown]
 # The same global model: the difference printed above is zero here (at most float rounding on another
-# machine). The framework's interface and `fedlite`'s loop are two spellings of one algorithm. Now all 30 rounds through the interface. After every round the strategy
-# also asks each hospital to `evaluate` the new global model on its *own* test patients and averages the
-# accuracies with the weights `num_examples`, so no test set is ever pooled. Because the pooled test set
-# is just the four hospitals' test sets side by side, that weighted average is exactly the pooled-test
-# accuracy that `run_federated` records.
+# machine). The framework's interface and `fedlite`'s loop are two spellings of one algorithm.
+#
+# Now all 30 rounds through the interface. After every round the server also asks each hospital to
+# `evaluate` the new global model on its *own* test patients and averages the accuracies with the
+# weights `num_examples` (in the `NumPyClient` style, that is the job of `weighted_accuracy` above), so
+# no test set is ever pooled. Because the pooled test set is just the four hospitals' test sets side by
+# side, that weighted average is exactly the pooled-test accuracy that `run_federated` records.
 
 # %%
 parameters, federated_accuracy = initial, []
@@ -312,7 +341,10 @@ plt.show()
 #   algorithms), or real clients on real sites (to train a model that gets used)? Several tools do both.
 # - **cross-silo or cross-device**: a few institutions, each with many records and a reliable server
 #   (hospitals), or very many devices, each with few records, often offline (phones, wearables)?
-#
+#   Most of this course is cross-silo; notebook 04 simulated the cross-device side: many small devices,
+#   a few asked per round, some of them dropping out.
+
+# %% [markdown]
 # ### Flower
 #
 # Flower (`flwr`) began as a research project at the University of Oxford and is developed by Flower
@@ -332,14 +364,15 @@ plt.show()
 # | `server=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
 # | `LocalConfig(mu=...)` (FedProx) | the `FedProx` strategy with `proximal_mu`: it only sends μ, and the client must add the proximal term to its loss |
 # | `local_keys=batchnorm_keys(model)` (FedBN) | a how-to guide, "Implement FedBN": the client keeps its BatchNorm layers |
-# | `aggregate=krum`, `median`, `trimmed_mean` | the `Krum`, `FedMedian` and `FedTrimmedAvg` strategies (also `MultiKrum`, `Bulyan`) |
+# | `aggregate=krum`, `median`, `trimmed_mean` | the `Krum`, `FedMedian` and `FedTrimmedAvg` strategies (also `Bulyan`); multi-Krum is `Krum(num_clients_to_keep=m)` in the `NumPyClient`-era API and a separate `MultiKrum` strategy only in the Message API |
 # | `privacy.DPFedAvg` | wrappers such as `DifferentialPrivacyServerSideFixedClipping` and `DifferentialPrivacyClientSideFixedClipping` |
 # | `secagg.SecureFedAvg` | `SecAggPlusWorkflow` on the server with `secaggplus_mod` on the clients (the SecAgg+ protocol) |
 # | `partition.iid`, `dirichlet`, `shards` | Flower Datasets' `IidPartitioner`, `DirichletPartitioner`, `ShardPartitioner`, `PathologicalPartitioner` |
 #
 # Note where FedProx lives: in Flower as in `fedlite`, the server only chooses μ, and the proximal term is
 # part of *local* training. Where each idea runs (server or client) is the same in every framework.
-#
+
+# %% [markdown]
 # ### TensorFlow Federated (TFF)
 #
 # TFF comes from Google under the Apache 2.0 licence. It is built for research and experimentation: it
@@ -362,7 +395,8 @@ plt.show()
 # | FedSGD | `build_fed_sgd` |
 # | FedProx | `build_weighted_fed_prox` |
 # | `aggregate=...` | `model_aggregator` (a factory from `tff.aggregators`) |
-#
+
+# %% [markdown]
 # ### NVIDIA FLARE (NVFlare)
 #
 # NVFlare comes from NVIDIA under the Apache 2.0 licence and is designed for production: secure
@@ -379,11 +413,12 @@ plt.show()
 # | `run_federated(...)` (the server's loop) | a server-side workflow (a *controller*); `ScatterAndGather` is the classic FedAvg workflow |
 # | `local_train` | with the Client API: `flare.init()`, then per round `flare.receive()` → train → `flare.send(FLModel(...))`; or a custom `Executor` |
 # | a `state_dict` | `FLModel.params` (the Client API example loads it with `model.load_state_dict(input_model.params)`) |
-# | $n_k$ | metadata in `FLModel.meta` (the Client API example sends `NUM_STEPS_CURRENT_ROUND`) |
+# | $n_k$ | metadata in `FLModel.meta`: the Client API example sends `NUM_STEPS_CURRENT_ROUND`, the number of local training steps (epochs × batches), and the aggregator weights each update by it. That is proportional to $n_k$ (up to each site's last, partial batch) only when every site uses the same batch size and number of epochs |
 # | `fedavg` | an `Aggregator` component of the workflow |
 # | `on_update=` (touch an update before it is aggregated) | task result filters (the DP and encryption filters are such filters) |
 # | running everything on one machine | the FL Simulator (`nvflare simulator`) |
-#
+
+# %% [markdown]
 # ### Fed-BioMed
 #
 # Fed-BioMed is developed by Inria and Université Côte d'Azur under the Apache 2.0 licence, for
@@ -409,7 +444,8 @@ plt.show()
 # at every node) over `epochs`, because with epochs a large hospital takes more steps per round than a
 # small one and pulls the model further; the course met that trade-off as client drift in notebooks 02
 # and 03.
-#
+
+# %% [markdown]
 # ### FLamby
 #
 # FLamby is a benchmark suite for cross-silo FL in healthcare, started at Owkin (owkin/FLamby on
@@ -429,28 +465,33 @@ plt.show()
 # | `LocalConfig(epochs=1)` | `num_updates`: a fixed number of local steps per round, not epochs |
 # | `LocalConfig(mu=...)`, `server=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
 # | notebook 03's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
-#
+
+# %% [markdown]
 # ### FATE
 #
 # FATE (Federated AI Technology Enabler) was started by WeBank's AI department, is hosted by the Linux
 # Foundation and is released under the Apache 2.0 licence. It is an industrial, cross-silo platform
 # (standalone, cluster and Kubernetes deployments) whose secure protocols rest on homomorphic encryption
 # (Paillier) and secure multi-party computation. It is the tool in this list built around **vertical**
-# FL, where the parties hold *different columns about the same people* (a hospital's images and an
-# insurer's claims), next to the horizontal FL of this course, where they hold the same columns about
-# different people. Its parties are called `guest`, `host` and `arbiter`; in vertical jobs the guest holds
-# the labels.
+# FL, where the parties hold *different columns about the same people*, next to horizontal FL, where they
+# hold the same columns about different people. Every federation of this course was horizontal except one
+# toy: notebook 04 trained a vertical logistic regression on the heart features split between a GP
+# practice and a cardiology clinic. It assumed both parties already list the same patients in the same
+# order, and it sent partial scores and errors in the clear. FATE supplies exactly those two missing
+# pieces: a private set intersection, and encrypted protocols. Its parties are called `guest`, `host`
+# and `arbiter`; in vertical jobs the guest holds the labels.
 #
 # | `fedlite` | FATE |
 # |---|---|
 # | a hospital (client) | a party: `guest` or `host` |
 # | the server | the `arbiter` (it coordinates, and aggregates in horizontal jobs) |
 # | `run_federated` with `fedavg` (horizontal FL) | the "Homo" components: `HomoNN` (its trainers `FedAVGClient` and `FedAVGServer`), `HomoLR` |
-# | no counterpart (the course is horizontal only) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
-# | no counterpart: our hospitals never share patients | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
+# | notebook 04's toy vertical logistic regression (GP and cardiology clinic; no PSI, no encryption) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
+# | none: notebook 04's toy simply assumed the two parties' patients were already lined up | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
 # | `secagg`, `privacy` | secure protocols: Paillier encryption, Diffie-Hellman key exchange |
 # | `normalize.federated_mean_std` | the `Statistics` and `FeatureScale` components |
-#
+
+# %% [markdown]
 # ### PySyft and OpenMined
 #
 # **OpenMined** is an open-source community and organization working on privacy-enhancing technologies;
@@ -478,6 +519,7 @@ plt.show()
 # %% [markdown]
 # **Exercise 2.** Match each `fedlite` name with Flower's term. The cell below lists Flower's terms by
 # letter; answer with a dict `{fedlite name: letter}` with one entry for each name in `FEDLITE_NAMES`.
+# There are as many letters as names: use each letter once.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -494,15 +536,17 @@ check_flower_matches(my_matches)
 # %% [markdown]
 # ## A map of the landscape
 #
-# The chart places each tool on the two axes above, one row per tool. The bars are ranges, not points:
-# most tools cover more than one setting. The placement is our reading of each project's own
+# The chart places each tool along the two distinctions from the start of the tour: what it runs
+# (simulation or production) and who its clients are (cross-device or cross-silo), one row per tool. The
+# bars are ranges, not points: most tools cover more than one setting, `fedlite` included, whose
+# hospitals are cross-silo while notebook 04's simulated devices stand at the cross-device end. The placement is our reading of each project's own
 # documentation (what it ships and what it says it is for), not a measurement. PySyft is hatched because
 # it governs which code may run on whose data rather than running FedAvg rounds.
 
 # %%
 # name: ((from, to) on simulation 0 ... production 1, (from, to) on cross-device 0 ... cross-silo 1, note)
 TOOLS = {
-    "fedlite (this course)": ((0.00, 0.15), (0.65, 1.00), "one process, simulated hospitals"),
+    "fedlite (this course)": ((0.00, 0.15), (0.10, 1.00), "one process: simulated hospitals (and devices in 04)"),
     "FLamby": ((0.00, 0.25), (0.85, 1.00), "benchmark on real hospital splits"),
     "TensorFlow Federated": ((0.00, 0.35), (0.00, 0.45), "simulation runtime; Google deploys TFF code elsewhere"),
     "Flower": ((0.00, 0.90), (0.00, 1.00), "one app: simulation or deployment, phones to hospitals"),
@@ -545,10 +589,11 @@ plt.show()
 # hospitals and measure drift, standardize with federated statistics, do not mistake "only weights are
 # shared" for privacy, and compare with pooled and local-only baselines on the same test set.
 #
-# **Exercise 3.** A hospital holds chest CT scans and an insurer holds claims histories for largely the
-# same patients. They want one model that uses both, without exchanging records. Which kind of FL is
-# this, and which tool of this chapter is built for it? Answer with a pair of strings:
-# `("horizontal" or "vertical", tool name)`.
+# **Exercise 3.** A regional cancer registry records each patient's diagnosis and five-year survival; a
+# university sequencing lab holds tumour gene-panel results, many of them for the same patients. They want
+# one survival-risk model that uses both, but neither may hand over its records, nor even reveal which
+# patients it has that the other does not. Which kind of FL is this, and which tool of this chapter is
+# built for it? Answer with a pair of strings: `("horizontal" or "vertical", tool name)`.
 
 # %%
 from fedlite.exercises.nb07 import check_vertical
@@ -567,7 +612,7 @@ check_vertical(my_answer)
 # - **Governance**: who may submit which job, and a record of what ran (Fed-BioMed's training plan
 #   approval, PySyft's code requests).
 # - **Failure**: sites that crash or go offline in the middle of a round, and jobs that must resume
-#   (notebook 06 simulated dropouts; a framework has to survive real ones).
+#   (notebooks 04 and 06 simulated dropouts and deadlines; a framework has to survive real ones).
 # - **Data engineering**: every hospital formats its records differently; mapping them onto one schema
 #   (and the same preprocessing, as the normalization trap of notebook 03 showed) is often most of the
 #   work.

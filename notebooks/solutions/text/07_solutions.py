@@ -28,12 +28,15 @@ def my_to_ndarrays(state):
 check_to_ndarrays(my_to_ndarrays)
 
 # %% [markdown]
-# **Exercise 2.** Sort each `fedlite` name by where it runs and what it is:
+# **Exercise 2.** Five names, five letters, each letter used once. Sort each `fedlite` name by where it
+# runs and what it is:
 #
-# - `run_federated` is the whole server-side program that runs the rounds: Flower's `ServerApp`.
+# - `run_federated` is the whole server-side program that runs the rounds: Flower's `ServerApp`, which
+#   drives a `Strategy` round after round.
 # - `local_train` runs at a hospital on its own data: `NumPyClient.fit`.
-# - `aggregate=` is only the combination rule, which Flower packages as a swappable `Strategy` (`FedAvg`,
-#   `Krum`, ...); the `ServerApp` hosts it.
+# - `aggregate=` is only the combination rule, one step of the round: in Flower the strategy's
+#   `aggregate_train` method (`aggregate_fit` in the `NumPyClient` era). Swapping `FedAvg` for `Krum`
+#   swaps exactly that method.
 # - `fraction=` is the share of clients per round: the strategy's `fraction_train` (`fraction_fit`).
 # - $n_k$ (`ClientResult.num_samples`) is the `num_examples` that `fit` returns next to the weights.
 
@@ -45,12 +48,15 @@ assert set(my_matches) == set(FEDLITE_NAMES) and set(my_matches.values()) == set
 check_flower_matches(my_matches)
 
 # %% [markdown]
-# **Exercise 3.** The hospital and the insurer know the *same patients* but hold *different columns*
-# about them: that is vertical FL (horizontal FL, the course's setting, splits the patients and keeps the
-# columns). FATE is built for it: a private set intersection (`PSI`) first finds the shared patients
-# without revealing the others, then vertical components (`CoordinatedLR`, `SSHELR`,
-# `HeteroSecureBoost`, ...) train across the two parties. NVIDIA FLARE has a vertical-FL example too, but
-# FATE makes this setting a core part of its component library.
+# **Exercise 3.** The registry and the sequencing lab know *many of the same patients* but hold
+# *different columns* about them (outcomes on one side, gene panels on the other): that is vertical FL.
+# Horizontal FL, the setting of almost every federation in the course, splits the patients and keeps the
+# columns; notebook 04's toy vertical model on the heart features is the exception, and it simply assumed
+# the patients were already lined up. Here they are not, and neither party may reveal the patients the
+# other lacks, which is what a private set intersection solves. FATE is built for this: its `PSI`
+# component finds the shared patients without revealing the others, then vertical components
+# (`CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ...) train across the two parties. NVIDIA FLARE has a
+# vertical-FL example too, but FATE makes this setting a core part of its component library.
 
 # %%
 # NBVAL_CHECK_OUTPUT
