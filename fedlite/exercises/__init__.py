@@ -16,6 +16,7 @@ Each notebook's checkers are in a module of their own (``nb00``, ``nb01``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 NOT_YET = "not yet: replace the `...` with your answer and run the cell again"
@@ -59,3 +60,15 @@ def close(answer: Any, expected: float, rel: float = 1e-3, abs_: float = 1e-9) -
     except (TypeError, ValueError):
         return False
     return abs(value - expected) <= max(rel * abs(expected), abs_)
+
+
+def not_a_complete_dict(answer: Any, keys: Sequence[str], *, example: str, ask: str) -> Checked | None:
+    """For answers that label several items: a hint (a failed check) if ``answer`` is not a dict with
+    every one of ``keys``, else ``None`` (go on checking). ``example`` shows the expected form; ``ask``
+    says what each key needs, e.g. "give a letter for every fedlite name"."""
+    if not isinstance(answer, Mapping):
+        return verdict(False, "", f"answer with a dict, e.g. {example}")
+    missing = [key for key in keys if key not in answer]
+    if missing:
+        return verdict(False, "", f"{ask}; missing: {', '.join(missing)}")
+    return None

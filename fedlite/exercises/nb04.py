@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_a_complete_dict, unanswered, verdict
 
 SCALES = ("cross-silo", "cross-device")
 PARTITIONS = ("horizontal", "vertical")
@@ -102,11 +102,10 @@ def check_fl_settings(answer: Any) -> Checked:
     ``(cross-silo | cross-device, horizontal | vertical)``."""
     if unanswered(answer):
         return Checked(False)
-    if not isinstance(answer, Mapping):
-        return verdict(False, "", 'answer with a dict, e.g. {"smartwatches": ("cross-silo", "vertical"), ...}')
-    missing = [name for name in SCENARIOS if name not in answer]
-    if missing:
-        return verdict(False, "", f"label every scenario; missing: {', '.join(missing)}")
+    hint = not_a_complete_dict(answer, list(SCENARIOS), ask="label every scenario",
+                               example='{"smartwatches": ("cross-silo", "vertical"), ...}')
+    if hint is not None:
+        return hint
     for name, (scale, part) in _SETTINGS.items():
         given = _setting(answer[name])
         if given is None or None in given:

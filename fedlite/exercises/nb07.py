@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fedlite.exercises import Checked, unanswered, verdict
+from fedlite.exercises import Checked, not_a_complete_dict, unanswered, verdict
 from fedlite.interop import to_ndarrays
 from fedlite.models import make_model
 
@@ -97,11 +97,10 @@ def check_flower_matches(answer: Any) -> Checked:
     """Exercise: match each fedlite name with Flower's term (letters of :data:`FLOWER_TERMS`)."""
     if unanswered(answer):
         return Checked(False)
-    if not isinstance(answer, Mapping):
-        return verdict(False, "", 'answer with a dict {fedlite name: letter}, e.g. {"run_federated": "?", ...}')
-    missing = [name for name in FEDLITE_NAMES if name not in answer]
-    if missing:
-        return verdict(False, "", f"give a letter for every fedlite name; missing: {', '.join(missing)}")
+    hint = not_a_complete_dict(answer, FEDLITE_NAMES, ask="give a letter for every fedlite name",
+                               example='{fedlite name: letter}, e.g. {"run_federated": "?", ...}')
+    if hint is not None:
+        return hint
     letters = {name: str(answer[name]).strip().upper() for name in FEDLITE_NAMES}
     unknown = sorted({v for v in letters.values() if v not in FLOWER_TERMS})
     if unknown:

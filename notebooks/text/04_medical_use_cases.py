@@ -16,7 +16,9 @@
 # - personalize the federated model for each hospital (local fine-tuning, and FedBN-style local
 #   normalization) and compare it, per hospital, with the global and the local-only models;
 # - simulate remote monitoring: 100 patients' devices, 10 of them asked per round, some dropping out
-#   mid-round, and see why *who* drops out matters more than *how many*;
+#   mid-round, and see that random dropouts leave the expected mix of data behind the model unchanged
+#   while dropouts that depend on the patient shift it (a 20-round run is too short to show any effect
+#   on the model itself);
 # - see how drug companies federate (cross-silo, MELLODDY), what vertical federated learning is, and
 #   train a small vertical model on the heart-disease features;
 # - end with one table: use case → setting → main risk → what the course showed.
@@ -73,8 +75,8 @@ def per_hospital(history):
 
 
 def show(table, names, key):
-    """One row per training setting, one column per hospital, then the mean and the worst hospital."""
-    print(f"{key} on each hospital's own test set")
+    """One row per setting, one column per hospital, then the unweighted mean and the worst hospital."""
+    print(f"{key} on each hospital's own test set (mean: unweighted, each hospital counts once)")
     print(f"{'trained as':18s}" + "".join(f"{n:>12s}" for n in names) + f"{'mean':>8s}{'worst':>8s}")
     for setting, row in table.items():
         values = [r[key] for r in row]
@@ -112,7 +114,9 @@ for h, tr, te in zip(HOSPITALS, trains, tests):
 # Three ways to train, all with the settings of notebook 03 (logistic regression, plain SGD, learning
 # rate 0.05, batches of 16, 30 epochs or rounds):
 #
-# - **pooled**: the four training sets in one place, the unattainable ideal;
+# - **pooled**: the four training sets in one place, which privacy rules usually rule out for patient
+#   records. It is the usual reference, not necessarily the best model at each hospital (the table
+#   below has hospitals where FedAvg beats it);
 # - **local-only**: each hospital trains alone, and is tested with its own model;
 # - **FedAvg**: the four hospitals train one shared model, 30 rounds of one local epoch.
 
@@ -168,34 +172,50 @@ fig.suptitle("What each hospital gains by training with the others instead of al
 plt.show()
 
 # %% [markdown]
-# For the three larger hospitals FedAvg beats the local-only model in both accuracy and AUC: that is
-# what a federation is for. Switzerland is the exception in accuracy, and the reason is in its data.
-# Its training split has no healthy patient, so its local model can only learn "everyone is sick". The
-# cell below checks that, and counts the healthy patients in the Swiss test split.
+# For the three larger hospitals FedAvg beats the local-only model in both accuracy and AUC (the bars
+# are above zero): that is what a federation is for. Switzerland is the exception in accuracy, and the
+# reason is in its data. The cell below counts the healthy patients in the Swiss training and test
+# splits, and asks the Swiss local model what it says about its test patients.
 
 # %%
 from fedlite.metrics import predict
 
 swiss = HOSPITALS.index("switzerland")
-says_sick = (predict(local_models[swiss], tests[swiss].x).argmax(1) == 1).float().mean().item()
+p_sick = predict(local_models[swiss], tests[swiss].x).softmax(1)[:, 1]  # the model's P(sick) per patient
+says_sick = (p_sick > 0.5).float().mean().item()
+healthy = tests[swiss].y == 0
+print(f"Swiss training split: {int((trains[swiss].y == 0).sum())} healthy patient(s) out of {len(trains[swiss])}")
 print(f"the Swiss local model calls {says_sick:.0%} of the Swiss test patients sick; "
-      f"the Swiss test split has {int((tests[swiss].y == 0).sum())} healthy patient(s) "
-      f"out of {len(tests[swiss])}")
+      f"the Swiss test split has {int(healthy.sum())} healthy patient(s) out of {len(tests[swiss])}")
+print(f"its P(sick) still differs from patient to patient: {p_sick.min():.3f} to {p_sick.max():.3f}; "
+      f"the healthy patient's P(sick) is above that of {int((p_sick[~healthy] < p_sick[healthy].max()).sum())} "
+      f"of the {int((~healthy).sum())} sick patients")
 
 # %% [markdown]
-# So the Swiss "local-only" accuracy is the accuracy of a constant answer on a test split where nearly
-# everyone is sick. It is high, and it is worthless: the model would send every healthy Swiss patient to
-# the catheter lab. FedAvg brings what the other hospitals know about healthy hearts, and the Swiss
-# accuracy can *drop* while the model becomes usable (its Swiss AUC, which a constant answer cannot
-# fake, is the number to watch). That AUC rests on a single healthy patient, though: it only says how
-# many sick Swiss patients the model ranks above that one person. Three lessons for reading
-# per-hospital results:
+# The Swiss training split has no healthy patient, so its local model has only ever seen "sick", and it
+# calls every Swiss test patient sick (the first two lines above). Its high Swiss accuracy is the
+# accuracy of a constant answer on a test split where nearly everyone is sick: it would send every
+# healthy Swiss patient to the catheter lab.
+#
+# Why, then, is its Swiss AUC in the table above not 0.5, the AUC of a constant score? Because its
+# *decisions* are constant but its *scores* are not: the last line shows that its probability of
+# "sick" still differs from patient to patient, and AUC only asks how the scores rank the patients.
+# With one healthy test patient, the Swiss AUC is simply the fraction of the sick patients that the
+# model scores above that one person (the last line counts the others). Only a model whose scores are
+# all equal is pinned to an AUC of 0.5; constant decisions are not. So both Swiss numbers are fragile:
+# the accuracy rewards saying "sick", and the AUC rests on one healthy patient.
+
+# %% [markdown]
+# Three lessons for reading per-hospital results:
 #
 # - **Small test sets are coarse.** One Swiss test patient is worth several accuracy points (the
 #   first table of this section); a difference of a few points there is one patient.
-# - **A gain in the mean can hide a loss at one site.** Report the worst hospital next to the mean,
-#   as the tables above do. Fairness-aware objectives such as q-FFL (Li, Sanjabi, Beirami & Smith,
-#   ICLR 2020) trade some average accuracy for a better worst hospital; we do not run them here.
+# - **A mean can hide gains, and losses.** In the accuracy table FedAvg beats local-only at three of
+#   the four hospitals, yet its unweighted mean is *lower*: the Swiss constant answer props up the
+#   local-only mean. The other way round, a gain in the mean can hide a loss at one site. Read the
+#   hospital columns, and report the worst hospital next to the mean, as the tables do. Fairness-aware
+#   objectives such as q-FFL (Li, Sanjabi, Beirami & Smith, ICLR 2020) trade some average accuracy for a
+#   better worst hospital; we do not run them here.
 # - **The smallest hospital has the smallest say.** FedAvg weighs each update by $n_k/n$, so a hospital
 #   that differs from the rest *and* is small is the one the shared model fits least.
 #
@@ -242,8 +262,9 @@ for name, h in zip(SITES, us_hospitals):
 
 # %% [markdown]
 # The test set is mostly "normal or benign" (the share printed above), so a model that never says
-# "malignant" already reaches that accuracy. As with the X-rays, we lead with the **AUC**, which a
-# constant answer cannot fake. Here is one test image as the four scanners show it.
+# "malignant" already reaches that accuracy. We therefore lead with the **AUC**, which asks how well the
+# model's scores rank malignant below benign images: scores that are all equal get 0.5, whatever the
+# threshold. Here is one test image as the four scanners show it.
 
 # %%
 example = us_test.x[:1]
@@ -253,10 +274,10 @@ plots.image_grid({"one ultrasound": [example[0]] + [scanner_shift(example, k, se
 plt.show()
 
 # %% [markdown]
-# Local-only against FedAvg, with the course's small CNN. We use its BatchNorm variant
-# (`norm=True`), which learns much faster from this few images and is the model FedBN needs in
-# section 3. Ten epochs or rounds (of one local epoch) each, to stay within the time budget; with more
-# rounds every number below would still move.
+# Local-only against FedAvg, with the course's small CNN in its BatchNorm variant (`norm=True`): FedBN
+# in section 3 needs normalization layers, and every setting uses the same model so that the rows
+# compare training, not architectures. Ten epochs or rounds (of one local epoch) each, to stay within
+# the time budget; with more rounds the numbers below could still move.
 
 # %%
 US_LOCAL, US_ROUNDS = LocalConfig(lr=0.02, momentum=0.9, batch_size=32), 10
@@ -283,12 +304,15 @@ show(imaging_table, SITES, "accuracy")
 # imaging, a small clinic getting a model trained on many hospitals' images without receiving a single
 # one of them. The "worst" column makes the same point in one number. Accuracy moves less, and for a
 # reason you know by now: most test images are "normal or benign", so a weak model already scores well
-# by saying so.
+# by saying so. Compare the two small hospitals' local-only accuracy with the share of "normal or
+# benign" test images printed further up: they are equal, so those two models do no better than
+# answering "normal or benign" every time.
 #
 # What this does *not* show: real multi-site imaging differs by far more than a gamma curve and some
 # blur (vendors, protocols, patient populations, labelling habits), and real studies report external
 # validation on hospitals that never trained the model.
-#
+
+# %% [markdown]
 # ## 3 · Personalized treatment: one model per hospital
 #
 # "Personalized treatment" in FL usually means **personalized models**: the federation learns what the
@@ -301,7 +325,8 @@ show(imaging_table, SITES, "accuracy")
 #   model, a large $E$ drifts towards the local-only model.
 # - **FedBN-style local normalization** (Li et al. 2021, notebook 03): the normalization layers never
 #   leave the hospital, so each hospital normalizes its own inputs its own way, during training and use.
-#
+
+# %% [markdown]
 # We fix the fine-tuning budget before looking at any test result: a tenth of the federated training,
 # that is $E = 3$ epochs for the heart hospitals (30 rounds) and $E = 1$ for the ultrasound (10 rounds).
 # Choosing $E$ on the test sets would flatter personalization; a real study chooses it on a
@@ -318,8 +343,18 @@ personal_models = fine_tune_all(fedavg_model, trains, epochs=PERSONAL_EPOCHS, lo
 heart_table["fine-tuned"] = on_own_tests(personal_models)
 
 bn_model = nn.Sequential(nn.BatchNorm1d(trains[0].x.shape[1]), logreg())
+bn_local = {}  # each hospital's own normalization layer, as it was after its last round
+
+
+def keep_bn(round_, k, result):
+    """Update hook that only looks: it keeps a copy of hospital k's local layer and sends the update on."""
+    bn_local[k] = {key: result.state[key].clone() for key in batchnorm_keys(bn_model)}
+    return result
+
+
 fedbn_run = run_federated(bn_model, trains, pooled_test, rounds=HEART_ROUNDS, local=HEART_LOCAL, seed=SEED,
-                          local_keys=batchnorm_keys(bn_model), client_tests=tests, progress=False)
+                          local_keys=batchnorm_keys(bn_model), client_tests=tests, on_update=keep_bn,
+                          progress=False)
 heart_table["FedBN-style"] = per_hospital(fedbn_run)
 show(heart_table, HOSPITALS, "accuracy")
 print()
@@ -328,9 +363,9 @@ show(heart_table, HOSPITALS, "auc")
 # %% [markdown]
 # These two tables are the chapter's main result for disease prediction: every training setting,
 # tested on each hospital's own patients. Before reading them, look at what fine-tuning does as $E$
-# grows. The next cell fine-tunes the FedAvg model for $E = 0, 1, 2, \dots, 30$ epochs at each hospital
-# (cheap for a linear model) and draws each hospital's test accuracy; the dotted lines are the
-# hospitals' local-only models.
+# grows. The next cell fine-tunes the FedAvg model for $E$ = 0, 1, 2, 3, 5, 10, 20 and 30 epochs at each
+# hospital (`E_GRID`; cheap for a linear model) and draws each hospital's test accuracy; the dotted
+# lines are the hospitals' local-only models.
 
 # %%
 E_GRID = [0, 1, 2, 3, 5, 10, 20, 30]
@@ -352,12 +387,57 @@ ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 
 # %% [markdown]
-# Each line starts at the FedAvg model and, as $E$ grows, heads for its dotted local-only line. For
-# Switzerland the destination is the constant "sick" answer, so the gain that fine-tuning shows there
-# is partly a return to that habit, not new medical knowledge. For the other hospitals a short
-# fine-tuning changes the answers for only a few patients, and a long one gives back what the
-# federation brought.
+# Each line starts at the FedAvg model and, as $E$ grows, heads for its dotted local-only line. For the
+# three larger hospitals a short fine-tuning changes the answers for only a few patients, and a long
+# one gives back what the federation brought. Switzerland climbs instead, to the accuracy of its
+# local-only model, the constant "sick" answer.
 #
+# A Swiss "gain" that came from returning to the constant answer would be no gain at all. The next cell
+# reruns the check of section 1 on every Swiss model: how many of the Swiss test patients it calls
+# sick, and how it sorts the sick and the healthy ones (a confusion count, true class → prediction).
+
+# %%
+import copy
+
+bn_swiss = copy.deepcopy(bn_model)                                  # the shared weights after the last round,
+bn_swiss.load_state_dict({**bn_model.state_dict(), **bn_local[swiss]})  # with the Swiss normalization layer
+long_tuned = fine_tune_all(fedavg_model, trains, epochs=E_GRID[-1], local=HEART_LOCAL, seed=SEED)  # sweep's end
+swiss_models = {"pooled": pooled_model, "local-only": local_models[swiss], "FedAvg": fedavg_model,
+                f"fine-tuned E={PERSONAL_EPOCHS}": personal_models[swiss],
+                f"fine-tuned E={E_GRID[-1]}": long_tuned[swiss], "FedBN-style": bn_swiss}
+sick = tests[swiss].y == 1
+print(f"Swiss test split: {int(sick.sum())} sick, {int((~sick).sum())} healthy; "
+      f"one patient moves accuracy by {1 / len(sick):.4f}")
+print(f"{'trained as':15s} {'says sick':>9s} {'sick→sick':>10s} {'sick→healthy':>13s} {'healthy→sick':>13s} "
+      f"{'healthy→healthy':>16s} {'accuracy':>9s} {'AUC':>6s}")
+for name, model in swiss_models.items():
+    said = predict(model, tests[swiss].x).argmax(1) == 1
+    score = evaluate(model, tests[swiss])
+    print(f"{name:15s} {int(said.sum()):9d} {int((said & sick).sum()):10d} {int((~said & sick).sum()):13d} "
+          f"{int((said & ~sick).sum()):13d} {int((~said & ~sick).sum()):16d} {score['accuracy']:9.3f} "
+          f"{score['auc']:6.3f}")
+
+# %% [markdown]
+# The counts tell the Swiss models apart where the accuracy cannot. The split has 15 sick patients and
+# 1 healthy one, so one patient moves the Swiss accuracy by 1/16 (the first line prints 0.0625), and
+# every statement about healthy Swiss patients rests on a single person.
+#
+# - **Fine-tuned for the whole sweep** ($E$ = 30, the top of the Swiss line in the plot) the model is
+#   back to the constant answer: it calls all 16 patients sick, the healthy one included, exactly like
+#   the local-only model, and matches its accuracy. That is no gain; it is the habit the Swiss
+#   training split taught.
+# - **Fine-tuned with the budget chosen beforehand, and FedBN-style**, the models are not constant:
+#   both still call the healthy patient healthy, and they call two or three more sick patients sick
+#   than FedAvg does. That is their whole accuracy gain over FedAvg. The FedBN-style model ties with
+#   local-only by another route: it misses one sick patient instead of calling the healthy one sick.
+# - **Their ranking is FedAvg's.** Their Swiss AUC equals FedAvg's (and pooled training's): they moved
+#   the threshold towards "sick", they did not learn to tell Swiss patients apart any better.
+#
+# So the Swiss column does not show that personalization helps Swiss patients. A lower threshold on a
+# test split where 15 of 16 patients are sick is rewarded almost automatically, and one healthy test
+# patient cannot show what it would do to the healthy Swiss patients who come next.
+
+# %% [markdown]
 # Now the same two recipes on the ultrasound hospitals, where FedBN was designed to help (different
 # scanners).
 
@@ -369,6 +449,11 @@ us_fedbn_run = run_federated(model, us_hospitals, us_test, rounds=US_ROUNDS, loc
                              local_keys=batchnorm_keys(model), client_tests=us_tests, progress=False)
 imaging_table["FedBN"] = per_hospital(us_fedbn_run)
 show(imaging_table, SITES, "auc")
+
+# %% [markdown]
+# The bars put both federations side by side, every setting at every hospital. Both y-axes start at
+# 0.5, not at 0, so the bars make the differences look larger than they are: read the heights against
+# the grid lines, and the exact values in the tables above.
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(14, 3.8), layout="constrained")
@@ -389,21 +474,24 @@ plt.show()
 # What the tables and bars support, and what they do not:
 #
 # - **Personalization is not free accuracy.** Each recipe helps some hospitals and costs others a few
-#   patients; compare the "mean" and "worst" columns of each table rather than single bars.
-# - **In accuracy it helps most where a hospital differs most.** For the heart hospitals that is
-#   Switzerland, whose base rate is unlike the others'; the local shift of the FedBN-style model and a
-#   short fine-tuning both let the model say "sick" more often there.
+#   patients; read the hospital columns and the "worst" column of each table, not only the mean.
+# - **On the heart data, its accuracy gain is Switzerland's alone.** Both recipes have a higher mean
+#   accuracy than FedAvg, but in the cleveland, hungarian and va columns they tie with FedAvg or lose
+#   to it. The whole gain in the mean is the Swiss column, which the Swiss check above traces to a few
+#   more sick patients called sick.
 # - **In AUC it does not help the heart hospitals.** Compare the AUC table: neither recipe ranks the
 #   patients better than FedAvg, and at VA both rank them worse. On this data personalization mostly
 #   moved the decision threshold, which a hospital could also set on its own validation data without
 #   retraining anything.
 # - **On ultrasound, FedBN is the recipe made for differing scanners.** In our run it has the best mean
-#   and worst AUC of the four settings, but the margins are a few hundredths: our scanner differences
-#   are mild and our runs short, so another seed could reorder the rows.
+#   and worst AUC of the four settings, but the margins are a few hundredths, and at the clinic FedBN
+#   is below FedAvg: its better mean hides a loss at the smallest site. Our scanner differences are
+#   mild and our runs short, so another seed could reorder the rows.
 # - **What would make this a real result:** a validation split at each hospital to choose $E$ (or
 #   between FedAvg, fine-tuning and FedBN), several seeds, and larger test sets. The tables show the
 #   method; they do not prove which recipe a hospital should use.
-#
+
+# %% [markdown]
 # ## 4 · Remote care and wearables: cross-device FL
 #
 # So far the clients were a handful of hospitals: **cross-silo** FL. A remote-monitoring system has
@@ -441,9 +529,10 @@ print(f"{mostly_sick.sum()} devices hold mostly pneumonia X-rays, {(~mostly_sick
 # %% [markdown]
 # A dropout is easy to express with the round loop's hook: `run_federated(..., on_update=hook)` calls
 # `hook(round, device, result)` for every trained update, and whatever the hook returns is what reaches
-# the server; `None` means nothing arrives. The device has trained, and its work is lost. Our hook loses
-# device $k$'s update with probability `p[k]`, seeded by the round and the device so that every run is
-# reproducible.
+# the server; `None` means nothing arrives. The device has trained, and its work is lost. The course's
+# hook for this is `fedlite.systems.RandomDropout(p, seed=SEED)`: it loses device $k$'s update with
+# probability `p` (one number for every device) or `p[k]` (one per device), drawn from a generator seeded
+# by the seed, the round and the device, so that every run is reproducible.
 #
 # **Exercise 2.** Each round the server asks a fraction $C$ = `FRACTION` of the `NUM_DEVICES` devices,
 # and each asked device drops out with probability $p$ = 0.3. On average, how many updates reach the
@@ -463,19 +552,14 @@ check_expected_arrivals(my_arrivals, NUM_DEVICES, FRACTION, 0.3)
 #   probability 0.4, the others never. Overall about as many updates are lost as in the run before,
 #   but not the same ones: think of patients too unwell to charge their watch, or in hospital.
 #
-# Besides the usual test metrics, the cell prints what the server *learned from*: the share of
-# pneumonia X-rays behind the updates that arrived, both in the long run (an expectation that follows
-# from the dropout probabilities alone) and in these 20 rounds.
+# The first cell below defines two small summaries of a run; the second runs the three federations and
+# prints two tables. The first table is about what the server *learned from*: updates that arrived per
+# round, devices never heard, and the share of pneumonia X-rays behind the updates that arrived, both in
+# the long run (an expectation that follows from the dropout probabilities alone) and in these 20
+# rounds. The second is about the global model on the test X-rays: its final AUC, and over the last 5
+# rounds the range of its AUC, its mean accuracy and the range of its accuracy.
 
 # %%
-def dropout(p):
-    """on_update hook: device k's update is lost with probability p[k], seeded by (round, device)."""
-    def hook(round_, k, result):
-        lost = np.random.default_rng([SEED, round_, k]).random() < p[k]
-        return None if lost else result
-    return hook
-
-
 def schedule(history):
     """rounds x devices: 0 = not asked, 1 = asked and its update arrived, 2 = asked but lost."""
     table = np.zeros((len(history.rounds), NUM_DEVICES), dtype=int)
@@ -485,25 +569,42 @@ def schedule(history):
     return table
 
 
+def what_arrived(history, p):
+    """Updates per round, devices never heard, and the pneumonia share behind the arrived updates: expected in
+    the long run (each device is asked equally often, arrives with probability 1 - p[k]) and in this run."""
+    arrived, keep = schedule(history) == 1, 1 - p
+    long_run = (keep * sick_images).sum() / (keep * sizes).sum()
+    this_run = (arrived @ sick_images).sum() / (arrived @ sizes).sum()
+    return arrived.sum(axis=1).mean(), NUM_DEVICES - arrived.any(axis=0).sum(), long_run, this_run
+
+
+def last_rounds(history, n=5):
+    """Final AUC; lowest and highest AUC, mean, lowest and highest accuracy over the last n rounds."""
+    auc, acc = history.metric("auc")[-n:], history.metric("accuracy")[-n:]
+    return history.final("auc"), min(auc), max(auc), np.mean(acc), min(acc), max(acc)
+
+# %%
+from fedlite.systems import RandomDropout
+
 DEV_LOCAL = LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
 drop_prob = {"all report": np.zeros(NUM_DEVICES),
              "30% drop at random": np.full(NUM_DEVICES, 0.3),
              "the sicker drop more": np.where(mostly_sick, 0.4, 0.0)}
 device_runs = {name: run_federated(make_model("cnn", seed=0, norm=True), devices, dev_test, rounds=DEV_ROUNDS,
-                                   local=DEV_LOCAL, fraction=FRACTION, on_update=dropout(p), seed=SEED,
-                                   name=name, progress=False)
+                                   local=DEV_LOCAL, fraction=FRACTION, on_update=RandomDropout(p, seed=SEED),
+                                   seed=SEED, name=name, progress=False)
                for name, p in drop_prob.items()}
 print(f"pneumonia share of all devices' X-rays: {sick_images.sum() / sizes.sum():.3f}")
-print(f"{'':21s} {'updates':>8s} {'devices':>8s}   {'pneumonia share arrived':>23s}   {'final':>6s} "
-      f"{'accuracy':>9s}")
-print(f"{'':21s} {'a round':>8s} {'unheard':>8s}   {'long run':>11s} {'20 rounds':>11s}   {'AUC':>6s} "
-      f"{'last 5':>9s}")
+print(f"{'what arrived':21s} {'updates/round':>14s} {'never heard':>12s} {'share long run':>15s} "
+      f"{'share 20 rounds':>16s}")
 for name, h in device_runs.items():
-    arrived, keep = schedule(h) == 1, 1 - drop_prob[name]
-    long_run = (keep * sick_images).sum() / (keep * sizes).sum()     # every device is asked equally often
-    these_rounds = (arrived @ sick_images).sum() / (arrived @ sizes).sum()
-    print(f"{name:21s} {arrived.sum(axis=1).mean():8.1f} {NUM_DEVICES - arrived.any(axis=0).sum():8d}   "
-          f"{long_run:11.3f} {these_rounds:11.3f}   {h.final('auc'):6.3f} {np.mean(h.metric()[-5:]):9.3f}")
+    per_round, unheard, long_run, realized = what_arrived(h, drop_prob[name])
+    print(f"{name:21s} {per_round:14.1f} {unheard:12d} {long_run:15.3f} {realized:16.3f}")
+print(f"\n{'the global model':21s} {'final AUC':>9s} {'AUC range':>12s} {'mean accuracy':>15s} "
+      f"{'accuracy range':>16s}   (range, mean: last 5 rounds)")
+for name, h in device_runs.items():
+    final, auc_lo, auc_hi, acc_mean, acc_lo, acc_hi = last_rounds(h)
+    print(f"{name:21s} {final:9.3f} {auc_lo:6.3f}-{auc_hi:5.3f} {acc_mean:15.3f} {acc_lo:10.3f}-{acc_hi:5.3f}")
 
 # %% [markdown]
 # The left picture shows one run's schedule, device by device and round by round; the right ones show
@@ -523,6 +624,7 @@ axes[0].set_title("30% drop at random: green = arrived, red = lost")
 for ax, key in zip(axes[1:], ["auc", "accuracy"]):
     plots.learning_curves(list(device_runs.values()), key, ax=ax)
     ax.set_xlabel("round")
+    ax.set_ylabel("AUC" if key == "auc" else "accuracy")
     ax.legend(fontsize="x-small")
 axes[0].yaxis.set_major_locator(MaxNLocator(integer=True))
 for ax in axes:
@@ -536,25 +638,33 @@ plt.show()
 # What the runs show, and what they do not:
 #
 # - **Partial participation works.** With a tenth of the devices per round, and some of them lost, the
-#   AUC curves climb together: FedAvg simply averages whatever arrives, weighted by $n_k$. Random
-#   dropouts mostly cost time (fewer updates per round), not correctness.
-# - **Most devices are rarely heard.** The schedule is mostly grey: in 20 rounds a device is asked about
-#   twice, and some devices never contribute at all (the "devices unheard" column). A cross-device model
-#   is shaped by whoever happened to be available.
+#   AUC curves climb together after the first rounds: FedAvg simply averages whatever arrives,
+#   weighted by $n_k$. Random dropouts cost updates (the "updates/round" column), which a longer run
+#   can make up.
+# - **The three runs end within their own jitter.** The final AUCs differ by less than each run's AUC
+#   moves over its last five rounds (the "AUC range" column), and the mean accuracies differ by less
+#   than each run's accuracy swings within those rounds (the "accuracy range" column). The run in which
+#   the sicker drop more ends lowest in both, but one seed and 20 rounds cannot tell that from chance:
+#   these runs show what the server receives, not that the model got worse.
+# - **Most devices are rarely heard.** The schedule is mostly grey: in 20 rounds of 10 out of 100
+#   devices a device is asked 20 × 10 / 100 = 2 times on average, and some devices never contribute at
+#   all (the "never heard" column). A cross-device model is shaped by whoever happened to be available.
 # - **The threshold jitters.** The accuracy panel sits on the "always pneumonia" line for the first
 #   rounds, then jumps from round to round: each round's handful of devices, most of them holding
-#   mostly one diagnosis, pulls the decision threshold its own way. The AUC hardly notices.
-# - **Who drops out matters more than how many.** Random dropout leaves the long-run pneumonia share
-#   equal to the population's: the server still learns from a fair sample, only more slowly. When the
-#   sicker patients' devices drop out more often, the long-run share falls below it, although about as
-#   many updates are lost. One honest caveat: in 20 rounds the realized share (the "20 rounds" column)
-#   wanders by chance about as much, so a short simulation cannot see the bias, and neither can the
-#   model's curves. A deployment that runs for months learns from the biased sample all the same, and
-#   no averaging rule fixes data that never arrive.
+#   mostly one diagnosis, pulls the decision threshold its own way. The AUC moves far less.
+# - **Who drops out changes the data mix, how many does not.** Random dropout leaves the long-run
+#   pneumonia share equal to the population's (first line of the output): the server still learns from
+#   a fair sample, only more slowly. When the sicker patients' devices drop out more often, the
+#   long-run share falls below it, although about as many updates are lost. In these 20 rounds the
+#   realized share (the "share 20 rounds" column) is lowest for that run too, but chance moves it as
+#   well: even when every device reports, it differs from the population's share. A deployment that
+#   runs for months learns from the biased sample all the same, and no averaging rule fixes data that
+#   never arrive.
 # - **Not simulated here:** real sensor time series, on-device compute and battery limits, devices
 #   that appear once and never again, secure aggregation over thousands of devices (notebook 05), and a
 #   round deadline instead of a coin flip.
-#
+
+# %% [markdown]
 # ## 5 · Drug discovery across companies: cross-silo, and vertical FL
 #
 # Drug companies hold millions of measured molecules: which compound binds which target, which is toxic,
@@ -590,7 +700,8 @@ plt.show()
 # into "companies" that mimics real portfolios (by chemical series, not at random), a multitask model
 # with a shared trunk and private heads, and per-company test sets split by scaffold. None of that is in
 # the kit offline, and inventing molecules to stand in for it would teach nothing true about chemistry.
-#
+
+# %% [markdown]
 # ### Vertical FL, illustrated on the heart features
 #
 # Everything so far was **horizontal** FL: the parties hold *different patients* described by the same
@@ -683,24 +794,27 @@ check_fl_settings(my_settings)
 #
 # | use case | FL setting | main risk | what the course showed |
 # |---|---|---|---|
-# | disease prediction across hospitals | cross-silo, horizontal | a hospital unlike the others (Switzerland) is served worst, and its small test set hides it | pooled, local-only and FedAvg per hospital on four real hospitals: the larger sites gain, the Swiss site trades a constant answer for a usable model; federated standardization (03) |
+# | disease prediction across hospitals | cross-silo, horizontal | a hospital unlike the others (Switzerland) is served worst, and its small test set hides it | pooled, local-only and FedAvg per hospital on four real hospitals: the three larger sites gain; the Swiss local model's high accuracy is a constant "sick", and a 16-patient test split with one healthy patient cannot rank the Swiss models; federated standardization (03) |
 # | medical imaging | cross-silo, horizontal | scanner and site shift; small sites with weak local models | four simulated scanners and very unequal sizes: the two small hospitals gained most, the clinic above all |
 # | personalized treatment | cross-silo, horizontal, personal models | gains at one hospital, losses at another; choosing $E$ on the test set | fine-tuning slides between the global and the local model; FedBN-style local normalization; on the heart data both moved the threshold more than the ranking |
-# | remote care, wearables | cross-device, horizontal | who participates: dropouts that depend on the patient bias the data behind the model | 100 stand-in devices, 10 per round: random dropouts cost time, patient-dependent ones shift the long-run data mix; a jittery threshold; no real wearable data |
+# | remote care, wearables | cross-device, horizontal | who participates: dropouts that depend on the patient bias the data behind the model | 100 stand-in devices, 10 per round: random dropouts cost updates, patient-dependent ones shift the long-run data mix; 20 rounds show no clear effect on the model; a jittery threshold; no real wearable data |
 # | drug discovery | cross-silo, horizontal across companies (MELLODDY); vertical when parties hold different measurements of the same compounds | leaking proprietary chemistry; evaluation on too-similar molecules | no molecular data here: MELLODDY's design (shared trunk, private heads), what a demo would need, and vertical FL on the heart features |
-#
+
+# %% [markdown]
 # ## Recap
 #
-# - **Judge a federation per hospital.** On the heart hospitals FedAvg helps the large sites, while
-#   Switzerland, with no healthy training patient and a tiny test set, shows how a mean hides a site.
-#   Report the worst hospital next to the mean.
+# - **Judge a federation per hospital.** On the heart hospitals FedAvg helps the three larger sites,
+#   while Switzerland, with no healthy training patient and a tiny test set, shows how a mean hides what
+#   happens at each site. Report the worst hospital next to the mean, and check what a high accuracy
+#   on a one-sided test split is made of.
 # - **Small hospitals gain most** when their data are too few to learn alone, as the smallest
 #   ultrasound clinic showed.
 # - **Personalization** (`fedlite.personalize.fine_tune_all`, FedBN) adapts the shared model to each
 #   hospital; it moves results hospital by hospital in both directions and must be chosen on validation
 #   data.
 # - **Cross-device FL** asks a small fraction of many unreliable clients each round; random dropouts
-#   cost time, patient-dependent dropouts bias the data the model learns from.
+#   cost updates, patient-dependent dropouts bias the data the model learns from in the long run, even
+#   when a short run shows no difference in the model.
 # - **Drug discovery** is cross-silo between competitors; MELLODDY shared a trunk and kept heads private.
 #   **Vertical FL** joins different features of the same patients; for logistic regression it equals
 #   training on the joined table.
