@@ -15,6 +15,15 @@
 # **Time:** about 10 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
 # No GPU is needed anywhere in the course.
 
+# %%
+# On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "fedlite @ git+https://github.com/fedlite-course/fedlite"], check=True)
+
 # %% [markdown]
 # ## The idea in one picture
 #

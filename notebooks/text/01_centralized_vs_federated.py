@@ -19,6 +19,15 @@
 # **Time:** about 20 minutes. **Prerequisites:** [00 · Start here](00_start_here.ipynb); a PyTorch
 # training loop (forward, loss, backward, optimizer step) seen once before.
 
+# %%
+# On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "fedlite @ git+https://github.com/fedlite-course/fedlite"], check=True)
+
 # %% [markdown]
 # ## The data and the five hospitals
 #

@@ -21,6 +21,15 @@
 # (the round loop and FedAvg), and one step of gradient descent, $w \leftarrow w - \eta \nabla f(w)$.
 
 # %%
+# On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "fedlite @ git+https://github.com/fedlite-course/fedlite"], check=True)
+
+# %%
 import copy
 
 import ipywidgets

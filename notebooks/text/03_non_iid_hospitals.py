@@ -23,6 +23,15 @@
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb): the round loop `run_federated` and the weights $n_k/n$.
 
+# %%
+# On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "fedlite @ git+https://github.com/fedlite-course/fedlite"], check=True)
+
 # %% [markdown]
 # ## Five ways hospitals differ
 #

@@ -20,6 +20,15 @@
 # weights); the idea of a gradient.
 
 # %%
+# On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                    "fedlite @ git+https://github.com/fedlite-course/fedlite"], check=True)
+
+# %%
 import ipywidgets
 import matplotlib.pyplot as plt
 import numpy as np
