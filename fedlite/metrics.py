@@ -77,6 +77,13 @@ def evaluate(model: nn.Module, data: Data) -> dict[str, float]:
             "auc": macro_auc(logits.softmax(dim=1), data.y)}
 
 
-def evaluate_clients(model: nn.Module, parts: Sequence[Data]) -> list[dict[str, float]]:
-    """:func:`evaluate` on each client's own data, in client order."""
-    return [evaluate(model, part) for part in parts]
+def evaluate_clients(model: nn.Module | Sequence[nn.Module], parts: Sequence[Data]) -> list[dict[str, float]]:
+    """:func:`evaluate` on each client's own data, in client order.
+
+    ``model`` is one model for every client (a global model), or one model per
+    client (``model[k]`` on ``parts[k]``: local-only or personalized models).
+    """
+    models = list(model) if isinstance(model, Sequence) else [model] * len(parts)
+    if len(models) != len(parts):
+        raise ValueError(f"got {len(models)} models for {len(parts)} clients; pass one model, or one per client")
+    return [evaluate(m, part) for m, part in zip(models, parts)]

@@ -7,7 +7,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import fedlite as fl
-from fedlite.metrics import accuracy, evaluate, macro_auc, roc_auc
+from fedlite.metrics import accuracy, evaluate, evaluate_clients, macro_auc, roc_auc
 from fedlite.models import MODELS, count_parameters, state_bytes
 
 
@@ -84,3 +84,15 @@ def test_make_model_is_seeded_and_leaves_the_global_rng_alone():
     with pytest.raises(ValueError, match="unknown model 'resnet'.*choose one of"):
         fl.make_model("resnet", seed=0)
     assert set(MODELS) == {"logreg", "mlp", "cnn", "keras_cnn"}
+
+
+def test_evaluate_clients_is_evaluate_on_each_clients_data_with_one_or_one_model_each():
+    gen = torch.Generator().manual_seed(0)
+    parts = [fl.make_data(torch.randn(20, 6, generator=gen), torch.randint(0, 2, (20,), generator=gen))
+             for _ in range(3)]
+    models = [fl.make_model("logreg", seed=s, in_features=6) for s in range(3)]
+    assert evaluate_clients(models[0], parts) == [evaluate(models[0], p) for p in parts]
+    assert evaluate_clients(models, parts) == [evaluate(m, p) for m, p in zip(models, parts)]
+    assert evaluate_clients(models, parts) != evaluate_clients(models[0], parts)
+    with pytest.raises(ValueError, match="one model, or one per client"):
+        evaluate_clients(models[:2], parts)

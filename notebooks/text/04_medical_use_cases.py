@@ -121,18 +121,14 @@ for h, tr, te in zip(HOSPITALS, trains, tests):
 # - **FedAvg**: the four hospitals train one shared model, 30 rounds of one local epoch.
 
 # %%
+from fedlite.metrics import evaluate_clients
+
 HEART_LOCAL, HEART_ROUNDS = LocalConfig(lr=0.05, batch_size=16), 30
 pooled_test = pool(tests)
 
 
 def logreg():
     return make_model("logreg", seed=0, in_features=trains[0].x.shape[1])
-
-
-def on_own_tests(models):
-    """Hospital k's model (or one shared model for all) on hospital k's test set."""
-    models = models if isinstance(models, list) else [models] * len(tests)
-    return [evaluate(m, t) for m, t in zip(models, tests)]
 
 
 pooled_model = logreg()
@@ -144,8 +140,9 @@ for model, data in zip(local_models, trains):
 fedavg_model = logreg()
 run_federated(fedavg_model, trains, pooled_test, rounds=HEART_ROUNDS, local=HEART_LOCAL, seed=SEED,
               progress=False)
-heart_table = {"pooled": on_own_tests(pooled_model), "local-only": on_own_tests(local_models),
-               "FedAvg": on_own_tests(fedavg_model)}
+heart_table = {"pooled": evaluate_clients(pooled_model, tests),        # one model for every hospital
+               "local-only": evaluate_clients(local_models, tests),    # hospital k's own model on its tests
+               "FedAvg": evaluate_clients(fedavg_model, tests)}
 show(heart_table, HOSPITALS, "accuracy")
 print()
 show(heart_table, HOSPITALS, "auc")
@@ -340,7 +337,7 @@ show(imaging_table, SITES, "accuracy")
 # %%
 PERSONAL_EPOCHS = 3
 personal_models = fine_tune_all(fedavg_model, trains, epochs=PERSONAL_EPOCHS, local=HEART_LOCAL, seed=SEED)
-heart_table["fine-tuned"] = on_own_tests(personal_models)
+heart_table["fine-tuned"] = evaluate_clients(personal_models, tests)
 
 bn_model = nn.Sequential(nn.BatchNorm1d(trains[0].x.shape[1]), logreg())
 bn_local = {}  # each hospital's own normalization layer, as it was after its last round
@@ -369,8 +366,8 @@ show(heart_table, HOSPITALS, "auc")
 
 # %%
 E_GRID = [0, 1, 2, 3, 5, 10, 20, 30]
-path = np.array([[r["accuracy"] for r in on_own_tests(fine_tune_all(fedavg_model, trains, epochs=e,
-                                                                      local=HEART_LOCAL, seed=SEED))]
+path = np.array([[r["accuracy"] for r in evaluate_clients(fine_tune_all(fedavg_model, trains, epochs=e,
+                                                                      local=HEART_LOCAL, seed=SEED), tests)]
                  for e in E_GRID])
 fig, ax = plt.subplots(figsize=(7.5, 3.6), layout="constrained")
 for k, h in enumerate(HOSPITALS):
@@ -443,7 +440,7 @@ for name, model in swiss_models.items():
 
 # %%
 us_personal = fine_tune_all(us_global, us_hospitals, epochs=1, local=US_LOCAL, seed=SEED)
-imaging_table["fine-tuned"] = [evaluate(m, t) for m, t in zip(us_personal, us_tests)]
+imaging_table["fine-tuned"] = evaluate_clients(us_personal, us_tests)
 model = cnn()
 us_fedbn_run = run_federated(model, us_hospitals, us_test, rounds=US_ROUNDS, local=US_LOCAL, seed=SEED,
                              local_keys=batchnorm_keys(model), client_tests=us_tests, progress=False)
