@@ -1,0 +1,171 @@
+"""Many clients trained as one computation: the fast path beside :func:`fedlite.client.local_train`.
+
+Read :func:`fedlite.client.local_train` first; this module computes *the same
+numbers* for many clients at once. In a round the clients train in parallel,
+so the sequential depth of a round is ``max_k tau_k`` local steps, not
+``sum_k tau_k``. Here the ``J`` jobs (a job = one client in one round of one
+federation, with its own start weights and seed) become one stacked parameter
+set ``W[j]``, and every local step is one call of
+``torch.func.vmap(torch.func.grad(loss))`` over all jobs still training:
+
+    g_j = grad_w [ sum_i m_ji * CE(f(x_ji; W_j), y_ji) ] + mu (W_j - W_j^0)     (FedProx, Li et al. 2020)
+    b_j <- beta b_j + g_j ;  W_j <- W_j - lr b_j                                 (SGD, heavy-ball momentum)
+
+``m_ji = 1/|batch|`` for the samples of job ``j``'s batch and ``0`` for the
+padding that fills a short last batch up to ``B`` -- so the masked sum is the
+batch mean that ``local_train`` minimises. Jobs are sorted by their number of
+steps ``tau_j = E * ceil(n_j / B)``, so the jobs still training at step ``s``
+are a prefix ``W[:a_s]``: nobody computes past its last step.
+
+The batch order of job ``j`` is drawn exactly as ``local_train`` draws it
+(``torch.randperm`` from a ``torch.Generator`` seeded with the job's seed), so
+results agree with the reference up to float32 rounding (the tests check 1e-5).
+
+What the engine does not do, and :func:`unsupported` says so: Adam, models
+with buffers (BatchNorm) or random layers (Dropout), and layers outside
+:data:`PURE_LAYERS`. Callers then run the reference loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call, grad_and_value, vmap
+
+from fedlite.client import ClientResult, LocalConfig
+from fedlite.data import Data
+
+State = Mapping[str, Tensor]
+
+PURE_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.Linear, nn.Conv1d, nn.Conv2d, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU,
+    nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.Flatten, nn.Identity)
+"""Leaf layers whose output depends only on their input and parameters (no state, no randomness)."""
+
+
+def unsupported(model: nn.Module, config: LocalConfig) -> str | None:
+    """Why the batched engine cannot reproduce ``local_train(model, ..., config)``; ``None`` if it can."""
+    if config.optimizer != "sgd":
+        return f"optimizer {config.optimizer!r} (the batched engine implements SGD with momentum only)"
+    buffers = [name for name, _ in model.named_buffers()]
+    if buffers:
+        return f"the model has buffers ({buffers[0]}, ...), e.g. BatchNorm running statistics"
+    for name, module in model.named_modules():
+        if not list(module.children()) and not isinstance(module, PURE_LAYERS):
+            return f"layer {name!r} is a {type(module).__name__}, not one of fedlite.batched.PURE_LAYERS"
+    if any(p.dtype != torch.float32 for p in model.parameters()):
+        return "the model has parameters that are not float32"
+    return None
+
+
+def schedule(sizes: Sequence[int], config: LocalConfig, seeds: Sequence[int]) -> tuple[Tensor, Tensor]:
+    """Every job's mini-batches, as ``local_train`` would draw them.
+
+    Returns ``index[j, s, i]`` (row of job ``j``'s data in its step ``s``,
+    ``-1`` for padding) and ``weight[j, s, i]`` (``1/|batch|`` or ``0``),
+    padded to the largest step count and batch size.
+    """
+    width = max(n if config.batch_size is None else min(config.batch_size, n) for n in sizes)
+    per_job = []
+    for n, seed in zip(sizes, seeds):
+        size = n if config.batch_size is None else min(config.batch_size, n)
+        steps = -(-n // size)
+        generator = torch.Generator().manual_seed(seed)
+        epochs = []
+        for _ in range(config.epochs):
+            order = torch.full((steps * size,), -1, dtype=torch.long)
+            order[:n] = torch.randperm(n, generator=generator)
+            epochs.append(order.view(steps, size))
+        per_job.append(F.pad(torch.cat(epochs), (0, width - size), value=-1))
+    longest = max(len(p) for p in per_job)
+    index = torch.stack([F.pad(p, (0, 0, 0, longest - len(p)), value=-1) for p in per_job])
+    valid = (index >= 0).to(torch.float32)
+    weight = valid / valid.sum(dim=2, keepdim=True).clamp(min=1)
+    return index, weight
+
+
+def _stack_data(data: Sequence[Data]) -> tuple[Data, Tensor]:
+    """One pooled copy of the distinct datasets in ``data`` and each job's row offset in it."""
+    distinct: dict[int, int] = {}
+    parts: list[Data] = []
+    offsets, total = [], 0
+    starts_of: dict[int, int] = {}
+    for d in data:
+        if id(d) not in distinct:
+            distinct[id(d)] = len(parts)
+            starts_of[id(d)] = total
+            parts.append(d)
+            total += len(d)
+        offsets.append(starts_of[id(d)])
+    pooled = parts[0] if len(parts) == 1 else Data(torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts]))
+    return pooled, torch.tensor(offsets)
+
+
+def _check(model: nn.Module, data: Sequence[Data], config: LocalConfig, seeds: Sequence[int],
+           starts: Sequence[State]) -> None:
+    if not len(data) == len(seeds) == len(starts) or len(data) == 0:
+        raise ValueError(f"need one seed and one start state per client dataset, got {len(data)} datasets, "
+                         f"{len(seeds)} seeds and {len(starts)} start states")
+    if any(len(d) == 0 for d in data):
+        raise ValueError("a client has no samples; remove it or give it data before training")
+    if (why := unsupported(model, config)) is not None:
+        raise ValueError(f"the batched engine cannot train this: {why}; use fedlite.client.local_train")
+    names = {name for name, _ in model.named_parameters()}
+    for j, start in enumerate(starts):
+        if set(start) != names:
+            raise ValueError(f"start state {j} has keys {sorted(start)[:4]}..., expected the model's "
+                             f"parameter names {sorted(names)[:4]}...")
+
+
+def train_many(model: nn.Module, data: Sequence[Data], config: LocalConfig, *, seeds: Sequence[int],
+               starts: Sequence[State]) -> tuple[dict[str, Tensor], Tensor]:
+    """Train job ``j`` from ``starts[j]`` on ``data[j]`` with seed ``seeds[j]``, all jobs at once.
+
+    Returns the stacked final weights ``{name: W[j, ...]}`` (job order as
+    given) and each job's mean training loss (cross-entropy without the
+    FedProx term), exactly what ``local_train`` would report.
+    ``model`` only lends its architecture; its weights are not used or changed.
+    """
+    _check(model, data, config, seeds, starts)
+    sizes = [len(d) for d in data]
+    index, weight = schedule(sizes, config, seeds)
+    steps = (weight.sum(dim=2) > 0).sum(dim=1)                          # tau_j
+    order = torch.argsort(steps, descending=True, stable=True)          # longest first: active = prefix
+    pooled, offsets = _stack_data(data)
+    rows = (index.clamp(min=0) + offsets[:, None, None])[order]        # padding points at a real row
+    weight, steps = weight[order], steps[order]
+    params = {name: torch.stack([starts[j][name] for j in order.tolist()]).to(torch.float32).contiguous()
+              for name, _ in model.named_parameters()}
+    anchor = {k: v.clone() for k, v in params.items()} if config.mu > 0 else {}
+    momentum = {k: torch.zeros_like(v) for k, v in params.items()} if config.momentum > 0 else {}
+    losses = torch.zeros(len(data), dtype=torch.float64)
+
+    def batch_loss(w: dict[str, Tensor], x: Tensor, y: Tensor, m: Tensor) -> Tensor:
+        return (F.cross_entropy(functional_call(model, w, (x,)), y, reduction="none") * m).sum()
+
+    step_all = vmap(grad_and_value(batch_loss))
+    with torch.no_grad():
+        for s in range(int(steps[0])):
+            a = int((steps > s).sum())
+            w = {k: v[:a] for k, v in params.items()}
+            grads, loss = step_all(w, pooled.x[rows[:a, s]], pooled.y[rows[:a, s]], weight[:a, s])
+            for k, g in grads.items():
+                if anchor:
+                    g = g + config.mu * (w[k] - anchor[k][:a])
+                if momentum:
+                    g = momentum[k][:a].mul_(config.momentum).add_(g)
+                w[k].add_(g, alpha=-config.lr)
+            losses[:a] += loss.double()
+    back = torch.argsort(order)
+    return {k: v[back] for k, v in params.items()}, (losses / steps)[back]
+
+
+def local_train_many(model: nn.Module, data: Sequence[Data], config: LocalConfig, *, seeds: Sequence[int],
+                     starts: Sequence[State]) -> list[ClientResult]:
+    """:func:`train_many`, returned as one :class:`~fedlite.client.ClientResult` per job (like ``local_train``)."""
+    stacked, losses = train_many(model, data, config, seeds=seeds, starts=starts)
+    return [ClientResult({k: v[j] for k, v in stacked.items()}, len(d), float(losses[j]))
+            for j, d in enumerate(data)]
