@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -37,6 +38,7 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from fedlite.client import ClientResult, LocalConfig
 from fedlite.data import Data
+from fedlite.history import History
 
 State = Mapping[str, Tensor]
 
@@ -68,23 +70,18 @@ def schedule(sizes: Sequence[int], config: LocalConfig, seeds: Sequence[int]) ->
     ``-1`` for padding) and ``weight[j, s, i]`` (``1/|batch|`` or ``0``),
     padded to the largest step count and batch size.
     """
-    width = max(n if config.batch_size is None else min(config.batch_size, n) for n in sizes)
-    per_job = []
-    for n, seed in zip(sizes, seeds):
-        size = n if config.batch_size is None else min(config.batch_size, n)
-        steps = -(-n // size)
+    widths = [n if config.batch_size is None else min(config.batch_size, n) for n in sizes]
+    steps = [-(-n // b) for n, b in zip(sizes, widths)]
+    index = np.full((len(sizes), config.epochs * max(steps), max(widths)), -1, dtype=np.int64)
+    for j, (n, size, tau, seed) in enumerate(zip(sizes, widths, steps, seeds)):
         generator = torch.Generator().manual_seed(seed)
-        epochs = []
-        for _ in range(config.epochs):
-            order = torch.full((steps * size,), -1, dtype=torch.long)
-            order[:n] = torch.randperm(n, generator=generator)
-            epochs.append(order.view(steps, size))
-        per_job.append(F.pad(torch.cat(epochs), (0, width - size), value=-1))
-    longest = max(len(p) for p in per_job)
-    index = torch.stack([F.pad(p, (0, 0, 0, longest - len(p)), value=-1) for p in per_job])
-    valid = (index >= 0).to(torch.float32)
-    weight = valid / valid.sum(dim=2, keepdim=True).clamp(min=1)
-    return index, weight
+        for e in range(config.epochs):
+            block = np.full(tau * size, -1, dtype=np.int64)
+            block[:n] = torch.randperm(n, generator=generator).numpy()
+            index[j, e * tau:(e + 1) * tau, :size] = block.reshape(tau, size)
+    valid = index >= 0
+    weight = valid / np.maximum(valid.sum(axis=2, keepdims=True), 1)
+    return torch.from_numpy(index), torch.from_numpy(weight.astype(np.float32))
 
 
 def _stack_data(data: Sequence[Data]) -> tuple[Data, Tensor]:
@@ -169,3 +166,121 @@ def local_train_many(model: nn.Module, data: Sequence[Data], config: LocalConfig
     stacked, losses = train_many(model, data, config, seeds=seeds, starts=starts)
     return [ClientResult({k: v[j] for k, v in stacked.items()}, len(d), float(losses[j]))
             for j, d in enumerate(data)]
+
+
+KNOWN_SAFE = frozenset(f"fedlite.{path}" for path in (
+    "aggregate.fedavg", "aggregate.fedavg_loop", "aggregate.median", "aggregate.trimmed_mean", "aggregate.krum",
+    "systems.RandomDropout", "systems.Deadline",
+    "robustness.participation.RandomDropout", "robustness.participation.Deadline",
+    "robustness.defences.median", "robustness.defences.trimmed_mean", "robustness.defences.krum"))
+"""Hooks and aggregators of fedlite that only read the results or states they are given."""
+
+
+def _is_safe(hook: object) -> bool:
+    if getattr(hook, "batched_safe", False):
+        return True
+    target = getattr(hook, "func", hook)  # functools.partial(krum, f=1)
+    kind = target if callable(target) and hasattr(target, "__qualname__") else type(target)
+    return f"{kind.__module__}.{kind.__qualname__}" in KNOWN_SAFE
+
+
+def batched_safe(hook: object) -> object:
+    """Mark an ``on_update``/``on_round`` hook or an aggregator as safe for the batched path.
+
+    Safe means: it only reads the :class:`~fedlite.client.ClientResult` (or the
+    states) it is given, never the ``model`` object during a round. The batched
+    path hands it per-client results equal to the reference loop's within
+    float32 rounding; only the model object differs (it holds ``w_t`` while the
+    hooks run, not the last client's weights).
+    """
+    hook.batched_safe = True  # type: ignore[attr-defined]
+    return hook
+
+
+def choose_engine(model: nn.Module, config: LocalConfig, *, batched: bool | None,
+                  hooks: Sequence[object] = ()) -> tuple[bool, str]:
+    """Which engine trains the chosen clients, and a line saying so (stored in ``History.engine``).
+
+    ``batched=None`` picks the batched engine when the model and config are
+    supported (:func:`unsupported`) and every hook or aggregator given is
+    ``None`` or marked :func:`batched_safe`; ``False`` forces the reference
+    loop; ``True`` forces the batched engine (``ValueError`` if it cannot apply).
+    """
+    why = unsupported(model, config)
+    if batched and why:
+        raise ValueError(f"batched=True, but the batched engine cannot train this: {why}. "
+                         "Pass batched=None (choose automatically) or batched=False (reference loop).")
+    if batched is False:
+        return False, "reference loop (fedlite.client.local_train), forced by batched=False"
+    if why:
+        return False, f"reference loop (fedlite.client.local_train): {why}"
+    unknown = [h for h in hooks if h is not None and not _is_safe(h)]
+    if unknown and not batched:
+        name = getattr(unknown[0], "__qualname__", type(unknown[0]).__name__)
+        return False, (f"reference loop (fedlite.client.local_train): hook or aggregator {name} is not marked "
+                       "fedlite.batched.batched_safe; pass batched=True to use the batched engine anyway")
+    return True, "batched engine (fedlite.batched: the chosen clients' local steps as one vmap computation)"
+
+
+def _fedavg_stacked(stacked: Mapping[str, Tensor], num_samples: Sequence[int]) -> dict[str, Tensor]:
+    """``sum_k (n_k / n) w_k`` over the leading dimension, in float64 like :func:`fedlite.aggregate.fedavg`."""
+    p = torch.tensor(list(num_samples), dtype=torch.float64)
+    p = p / p.sum()
+    return {k: torch.tensordot(p, v.double(), dims=1).to(v.dtype) for k, v in stacked.items()}
+
+
+def run_federated_seeds(models: Sequence[nn.Module], clients: Sequence[Data], test: Data, *, rounds: int,
+                        seeds: Sequence[int], local: LocalConfig = LocalConfig(), fraction: float = 1.0,
+                        servers: Sequence[object] | None = None, name: str = "FedAvg",
+                        progress: bool = True) -> list[History]:
+    """Several independent FedAvg federations, one per seed, trained as one batched computation.
+
+    Federation ``i`` starts from ``models[i]`` (same architecture for all) and
+    gives the same history as ``run_federated(models[i], clients, test,
+    seed=seeds[i], ...)`` within float32 rounding; ``models[i]`` ends holding
+    its final weights. Every round, all federations' chosen clients train in
+    one :func:`train_many` call (a leading "seed" dimension folded into the
+    jobs). ``servers[i]``, if given, is federation ``i``'s own server
+    optimizer (they keep state: never share one). Hooks are not supported
+    here; use :func:`fedlite.simulation.run_federated` for those.
+    """
+    from tqdm.auto import trange
+
+    from fedlite.history import Round
+    from fedlite.metrics import evaluate
+    from fedlite.models import state_bytes
+    from fedlite.simulation import _check_run, round_seed, sample_clients
+
+    _check_run(clients, rounds, fraction, None)
+    if len(models) != len(seeds) or not seeds or (servers is not None and len(servers) != len(seeds)):
+        raise ValueError(f"need one model (and one server optimizer, if any) per seed; got {len(models)} "
+                         f"models, {len(seeds)} seeds, {None if servers is None else len(servers)} servers")
+    if (why := unsupported(models[0], local)) is not None:
+        raise ValueError(f"run_federated_seeds needs the batched engine, which cannot train this: {why}. "
+                         "Loop over seeds with fedlite.run_federated instead.")
+    rngs = [np.random.default_rng(s) for s in seeds]
+    states = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in models]
+    histories = [History(f"{name} (seed {s})", engine="batched engine, seeds batched (fedlite.batched."
+                         "run_federated_seeds)") for s in seeds]
+    size = state_bytes(states[0])
+    for t in trange(1, rounds + 1, desc=name, disable=not progress):
+        chosen = [sample_clients(len(clients), fraction, rng) for rng in rngs]
+        jobs = [(i, k) for i, ks in enumerate(chosen) for k in ks]
+        stacked, losses = train_many(models[0], [clients[k] for _, k in jobs], local,
+                                     seeds=[round_seed(seeds[i], t, k) for i, k in jobs],
+                                     starts=[states[i] for i, _ in jobs])
+        first = 0
+        for i, ks in enumerate(chosen):
+            part = slice(first, first + len(ks))
+            first += len(ks)
+            averaged = _fedavg_stacked({k: v[part] for k, v in stacked.items()}, [len(clients[k]) for k in ks])
+            if any(not torch.isfinite(v).all() for v in averaged.values()):
+                raise RuntimeError(f"seed {seeds[i]}, round {t}: the average holds NaN or Inf; a client diverged "
+                                   "(lower the learning rate)")
+            states[i] = servers[i].step(states[i], averaged) if servers else averaged  # type: ignore[attr-defined]
+            models[i].load_state_dict(states[i])
+            per_client = {k: {"n": len(clients[k]), "train_loss": float(losses[part][j]), "arrived": 1.0}
+                          for j, k in enumerate(ks)}
+            histories[i].rounds.append(Round(t, evaluate(models[i], test), per_client,
+                                             bytes_down=len(ks) * size, bytes_up=len(ks) * size))
+    return histories

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from tqdm.auto import trange
 
 from fedlite.aggregate import fedavg
+from fedlite.batched import choose_engine, local_train_many
 from fedlite.client import ClientResult, LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.history import History, Round
@@ -95,12 +96,28 @@ def _aggregate(aggregate: Aggregator, results: dict[int, ClientResult], round_: 
                            "or malicious update (validate updates first: fedlite.byzantine.Validated).") from err
 
 
+def train_chosen(model: nn.Module, clients: Sequence[Data], starts: Mapping[int, Mapping[str, Tensor]],
+                 local: LocalConfig, seed: int, round_: int, batched: bool = False) -> dict[int, ClientResult]:
+    """Local training of every chosen client ``k`` from ``starts[k]``: the reference loop, or
+    all of them at once in the batched engine (:func:`fedlite.batched.local_train_many`)."""
+    seeds = {k: round_seed(seed, round_, k) for k in starts}
+    if batched:
+        results = local_train_many(model, [clients[k] for k in starts], local, seeds=list(seeds.values()),
+                                   starts=list(starts.values()))
+        return dict(zip(starts, results))
+    trained = {}
+    for k, start in starts.items():
+        model.load_state_dict(start)
+        trained[k] = local_train(model, clients[k], local, seed=seeds[k])
+    return trained
+
+
 def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, rounds: int,
                   local: LocalConfig = LocalConfig(), fraction: float = 1.0,
                   server: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
                   client_tests: Sequence[Data] | None = None, aggregate: Aggregator = fedavg,
                   on_update: UpdateHook | None = None, on_round: RoundHook | None = None, seed: int = 0,
-                  name: str = "FedAvg", progress: bool = True) -> History:
+                  name: str = "FedAvg", progress: bool = True, batched: bool | None = None) -> History:
     """Train ``model`` with FedAvg across ``clients``; return one :class:`Round` per round.
 
     ``model`` holds the initial global weights and ends holding the final
@@ -111,22 +128,30 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     the server (see :data:`UpdateHook`); ``on_round`` is told each round's
     broadcast weights (see :data:`RoundHook`). A round in which no update arrives
     leaves the global model unchanged.
+
+    ``batched`` picks who trains the chosen clients: ``None`` = the batched
+    engine (:mod:`fedlite.batched`, same numbers within float32 rounding)
+    whenever the model, ``local`` and the hooks allow it, else the reference
+    :func:`~fedlite.client.local_train` loop; ``False`` forces the reference
+    loop. ``History.engine`` says which one ran and why.
     """
     _check_run(clients, rounds, fraction, client_tests)
+    use_batched, engine = choose_engine(model, local, batched=batched, hooks=(on_update, on_round, aggregate))
     rng = np.random.default_rng(seed)
     global_state = {k: v.clone() for k, v in model.state_dict().items()}
     private: dict[int, dict[str, Tensor]] = {k: {} for k in range(len(clients))}
     shared_bytes = state_bytes({k: v for k, v in global_state.items() if k not in local_keys})
-    history = History(name)
+    history = History(name, engine=engine)
     for t in trange(1, rounds + 1, desc=name, disable=not progress):
         chosen = sample_clients(len(clients), fraction, rng)                  # 1. sample
         if on_round:
             on_round(t, global_state)
         results: dict[int, ClientResult] = {}
         per_client: dict[int, dict[str, float]] = {}
+        starts = {k: {**global_state, **private[k]} for k in chosen}          # 2. broadcast
+        trained = train_chosen(model, clients, starts, local, seed, t, use_batched)  # 3. train
         for k in chosen:
-            model.load_state_dict({**global_state, **private[k]})             # 2. broadcast
-            result = local_train(model, clients[k], local, seed=round_seed(seed, t, k))  # 3. train
+            result = trained[k]
             private[k] = {key: result.state[key] for key in local_keys}       # (FedBN: stays home)
             sent = on_update(t, k, result) if on_update else result           # (what reaches the server)
             if sent is not None:
