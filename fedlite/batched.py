@@ -5,8 +5,10 @@ numbers* for many clients at once. In a round the clients train in parallel,
 so the sequential depth of a round is ``max_k tau_k`` local steps, not
 ``sum_k tau_k``. Here the ``J`` jobs (a job = one client in one round of one
 federation, with its own start weights and seed) become one stacked parameter
-set ``W[j]``, and every local step is one call of
-``torch.func.vmap(torch.func.grad(loss))`` over all jobs still training:
+set ``W[j]``, and every local step is one forward pass
+``torch.func.vmap(functional_call)`` over all jobs still training and one
+backward pass of the sum of their losses (job ``j``'s loss depends on ``W[j]``
+only, so that gradient is every job's own gradient):
 
     g_j = grad_w [ sum_i m_ji * CE(f(x_ji; W_j), y_ji) ] + mu (W_j - W_j^0)     (FedProx, Li et al. 2020)
     b_j <- beta b_j + g_j ;  W_j <- W_j - lr b_j                                 (SGD, heavy-ball momentum)
@@ -34,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import functional_call, vmap
 
 from fedlite.client import ClientResult, LocalConfig
 from fedlite.data import Data
@@ -140,22 +142,24 @@ def train_many(model: nn.Module, data: Sequence[Data], config: LocalConfig, *, s
     momentum = {k: torch.zeros_like(v) for k, v in params.items()} if config.momentum > 0 else {}
     losses = torch.zeros(len(data), dtype=torch.float64)
 
-    def batch_loss(w: dict[str, Tensor], x: Tensor, y: Tensor, m: Tensor) -> Tensor:
-        return (F.cross_entropy(functional_call(model, w, (x,)), y, reduction="none") * m).sum()
-
-    step_all = vmap(grad_and_value(batch_loss))
-    with torch.no_grad():
-        for s in range(int(steps[0])):
-            a = int((steps > s).sum())
-            w = {k: v[:a] for k, v in params.items()}
-            grads, loss = step_all(w, pooled.x[rows[:a, s]], pooled.y[rows[:a, s]], weight[:a, s])
-            for k, g in grads.items():
+    forward = vmap(lambda w, x: functional_call(model, w, (x,)))        # job j's model on job j's batch
+    for s in range(int(steps[0])):
+        a = int((steps > s).sum())
+        w = {k: v[:a].detach().requires_grad_() for k, v in params.items()}
+        x, y, m = pooled.x[rows[:a, s]], pooled.y[rows[:a, s]], weight[:a, s]
+        with torch.enable_grad():                                       # even if the caller disabled it
+            logits = forward(w, x)
+            loss = (F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view_as(m) * m).sum(1)
+            # job j's loss depends on W_j only, so the gradient of the sum is every job's own gradient
+            grads = torch.autograd.grad(loss.sum(), list(w.values()))
+        with torch.no_grad():
+            for (k, v), g in zip(params.items(), grads):
                 if anchor:
-                    g = g + config.mu * (w[k] - anchor[k][:a])
+                    g = g + config.mu * (v[:a] - anchor[k][:a])
                 if momentum:
                     g = momentum[k][:a].mul_(config.momentum).add_(g)
-                w[k].add_(g, alpha=-config.lr)
-            losses[:a] += loss.double()
+                v[:a].add_(g, alpha=-config.lr)
+            losses[:a] += loss.detach().double()
     back = torch.argsort(order)
     return {k: v[back] for k, v in params.items()}, (losses / steps)[back]
 
