@@ -485,7 +485,7 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (�
 #   are smaller because our task, model, data and target are.
 # - New in `fedlite.analysis`: `gradient`, `flatten`, `distance`, `spread`, `local_steps`, `run_until`.
 #
-# **Next:** [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb): hospitals whose patients and scanners
+# **Next:** [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb): hospitals whose patients and scanners
 # differ, what that does to FedAvg, and what helps.
 #
 # *The datasets and models here are for teaching only: not for clinical use.*
