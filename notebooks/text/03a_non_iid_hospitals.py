@@ -65,7 +65,8 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from fedlite import LocalConfig, make_model, partition, plots, run_federated
+from fedlite import LocalConfig, make_model, plots, run_federated
+from fedlite.heterogeneity import partition
 from fedlite.datasets import load_medmnist
 
 SEED, K, HALF = 0, 5, True
@@ -88,14 +89,14 @@ print(f"training images: {len(train)} (pneumonia share {train.y.float().mean():.
 #   its fair share of every class: almost IID;
 # - a small $\alpha$ (say 0.1) puts nearly all of a class into one or two hospitals.
 #
-# To put a number on "how skewed", `fedlite.heterogeneity.label_skew` compares each hospital's mix of
+# To put a number on "how skewed", `fedlite.measure.label_skew` compares each hospital's mix of
 # diagnoses with the federation's overall mix (the total-variation distance, averaged with the weights
 # $n_k/n$): 0 means identical mixes. With two classes and a pneumonia share $p$, the largest possible
 # value is $2p(1-p)$, reached when every hospital holds a single class; the cell prints it first.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from fedlite.heterogeneity import label_skew
+from fedlite.measure import label_skew
 
 y = train.y.numpy()
 splits = {"IID": partition.iid(len(y), K, seed=SEED),
@@ -261,7 +262,7 @@ curves(list(fedavg_runs.values()), "FedAvg on the same X-rays, dealt out four wa
 # push the model the same way, near 0 when their pushes cancel out.
 
 # %%
-from fedlite.heterogeneity import client_drift
+from fedlite.measure import client_drift
 from fedlite.metrics import predict
 
 drift, says_pneumonia, probe = {}, {}, make_model("cnn", seed=0)
@@ -365,7 +366,7 @@ for h in remedy_runs:
 
 # %%
 from fedlite.data import Data
-from fedlite.hospitals import make_hospitals, scanner_shift
+from fedlite.heterogeneity.hospitals import make_hospitals, scanner_shift
 
 example = test.x[:1]
 fig, axes = plt.subplots(1, K + 1, figsize=(10, 2.2), layout="constrained")

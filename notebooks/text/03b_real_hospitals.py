@@ -47,7 +47,7 @@ SEED = 0
 
 # %%
 from fedlite.datasets import load_heart_disease
-from fedlite.readers import HEART_FEATURES
+from fedlite.datasets.readers import HEART_FEATURES
 
 heart = load_heart_disease()
 HOSPITALS = list(heart)
@@ -78,13 +78,13 @@ for h, tr, te in zip(HOSPITALS, raw_train, raw_test):
 # $$ N = \sum_k n_k, \qquad \text{mean} = \frac{\sum_k s_k}{N}, \qquad
 #    \text{std} = \sqrt{\frac{\sum_k q_k}{N} - \text{mean}^2}. $$
 #
-# That is `fedlite.normalize.federated_mean_std`. The next cell shows what the hospitals send for the
-# age column, then checks the federated statistics against the pooled ones (computed here, on purpose
+# That is `fedlite.heterogeneity.normalize.federated_mean_std`. The next cell shows what the hospitals
+# send for the age column, then checks the federated statistics against the pooled ones (computed here, on purpose
 # and only once, the forbidden way).
 
 # %%
 from fedlite.data import pool
-from fedlite.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
+from fedlite.heterogeneity.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
 
 AGE = HEART_FEATURES.index("age")
 for h, data in zip(HOSPITALS, raw_train):

@@ -55,12 +55,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, partition, plots, pool,
-                     run_centralized, run_federated, run_local_only)
+from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, pool, run_centralized,
+                     run_federated, run_local_only)
+from fedlite.heterogeneity import partition
 from fedlite.data import Data, split
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.normalize import federated_mean_std, standardize
-from fedlite.personalize import fine_tune_all
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.personalize import fine_tune_all
 
 SEED = 0
 
@@ -239,7 +240,7 @@ check_fedavg_weight(my_swiss_weight, train_sizes, "switzerland")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from fedlite.hospitals import scanner_shift
+from fedlite.heterogeneity.hospitals import scanner_shift
 
 breast = load_medmnist("breastmnist")
 us_train, us_test = breast["train"], breast["test"]
@@ -325,8 +326,8 @@ show(imaging_table, SITES, "accuracy")
 #
 # - **Local fine-tuning** (Wang et al. 2019; Yu, Bagdasaryan & Shmatikov 2020): after federated
 #   training, each hospital takes the global model and trains $E$ more epochs on its own data:
-#   `fedlite.personalize.fine_tune_all(global_model, hospitals, epochs=E, ...)`. $E = 0$ is the global
-#   model, a large $E$ drifts towards the local-only model.
+#   `fedlite.heterogeneity.personalize.fine_tune_all(global_model, hospitals, epochs=E, ...)`. $E = 0$ is
+#   the global model, a large $E$ drifts towards the local-only model.
 # - **FedBN-style local normalization** (Li et al. 2021, notebook 03a): the normalization layers never
 #   leave the hospital, so each hospital normalizes its own inputs its own way, during training and use.
 
@@ -504,7 +505,7 @@ plt.show()
 #   on a one-sided test split is made of.
 # - **Small hospitals gain most** when their data are too few to learn alone, as the smallest
 #   ultrasound clinic showed.
-# - **Personalization** (`fedlite.personalize.fine_tune_all`, FedBN) adapts the shared model to each
+# - **Personalization** (`fedlite.heterogeneity.personalize.fine_tune_all`, FedBN) adapts the shared model to each
 #   hospital; it moves results hospital by hospital in both directions and must be chosen on validation
 #   data.
 #

@@ -47,11 +47,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from fedlite import LocalConfig, make_model, partition, plots, pool, run_federated
+from fedlite import LocalConfig, make_model, plots, pool, run_federated
+from fedlite.heterogeneity import partition
 from fedlite.data import split
 from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.exercises.nb04b import check_expected_arrivals, check_fl_settings
-from fedlite.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 SEED = 0
 
@@ -94,7 +95,7 @@ print(f"{mostly_sick.sum()} devices hold mostly pneumonia X-rays, {(~mostly_sick
 # A dropout is easy to express with the round loop's hook: `run_federated(..., on_update=hook)` calls
 # `hook(round, device, result)` for every trained update, and whatever the hook returns is what reaches
 # the server; `None` means nothing arrives. The device has trained, and its work is lost. The course's
-# hook for this is `fedlite.systems.RandomDropout(p, seed=SEED)`: it loses device $k$'s update with
+# hook for this is `fedlite.robustness.participation.RandomDropout(p, seed=SEED)`: it loses device $k$'s update with
 # probability `p` (one number for every device) or `p[k]` (one per device), drawn from a generator seeded
 # by the seed, the round and the device, so that every run is reproducible.
 #
@@ -148,7 +149,7 @@ def last_rounds(history, n=5):
     return history.final("auc"), min(auc), max(auc), np.mean(acc), min(acc), max(acc)
 
 # %%
-from fedlite.systems import RandomDropout
+from fedlite.robustness.participation import RandomDropout
 
 DEV_LOCAL = LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
 drop_prob = {"all report": np.zeros(NUM_DEVICES),
@@ -302,7 +303,7 @@ tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
 
 # %%
 from fedlite.metrics import roc_auc
-from fedlite.readers import HEART_FEATURES
+from fedlite.datasets.readers import HEART_FEATURES
 
 GP = [HEART_FEATURES.index(f) for f in ["age", "sex", "trestbps", "chol", "fbs"]]
 CARDIO = [HEART_FEATURES.index(f) for f in ["cp_2", "cp_3", "cp_4", "restecg_1", "restecg_2", "thalach",

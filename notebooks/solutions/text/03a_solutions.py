@@ -8,7 +8,7 @@
 # of the X-rays. No model is trained here.
 
 # %%
-from fedlite import partition
+from fedlite.heterogeneity import partition
 from fedlite.datasets import load_medmnist
 from fedlite.exercises.nb03a import check_remedy, check_single_class_hospitals
 

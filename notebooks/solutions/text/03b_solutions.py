@@ -10,8 +10,8 @@
 # %%
 from fedlite.datasets import load_heart_disease
 from fedlite.exercises.nb03b import check_federated_mean, check_federated_std
-from fedlite.normalize import federated_mean_std, summary_stats
-from fedlite.readers import HEART_FEATURES
+from fedlite.heterogeneity.normalize import federated_mean_std, summary_stats
+from fedlite.datasets.readers import HEART_FEATURES
 
 heart = load_heart_disease()
 raw_train = [heart[h]["train"] for h in heart]
