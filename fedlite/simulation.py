@@ -110,7 +110,7 @@ a straggler past the deadline)."""
 
 @dataclass
 class Federation:
-    """Everything that survives from one round to the next; build it with :func:`start`.
+    """Everything that survives from one round to the next; build it with :func:`start_federation`.
 
     ``global_state`` is the server's model; ``private[k]`` the tensors client
     ``k`` keeps at home (FedBN's ``local_keys``) as of its last round;
@@ -131,7 +131,7 @@ class Federation:
     on_update: UpdateHook | None = None
 
 
-def start(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
+def start_federation(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
           aggregate: Aggregator = fedavg, on_update: UpdateHook | None = None) -> Federation:
     """A federation before round 1: ``model``'s weights are ``w_1``, nobody has trained yet."""
     return Federation(copy_state(model), np.random.default_rng(seed), seed, server_optimizer=server_optimizer,
@@ -226,7 +226,7 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     The other arguments are those of :func:`federated_round`.
     """
     _check_run(clients, rounds, participation, client_tests)
-    federation = start(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
     history = History(name)
     for _ in trange(rounds, desc=name, disable=not progress):
@@ -294,7 +294,7 @@ def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: 
     """
     if not isinstance(max_rounds, int) or max_rounds < 1:
         raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
-    federation = start(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
     history = History(name)
     while federation.round < max_rounds:
