@@ -173,8 +173,7 @@ def local_train_many(model: nn.Module, data: Sequence[Data], config: LocalConfig
 
 
 KNOWN_SAFE = frozenset(f"fedlite.{path}" for path in (
-    "aggregate.fedavg", "aggregate.fedavg_loop", "aggregate.median", "aggregate.trimmed_mean", "aggregate.krum",
-    "systems.RandomDropout", "systems.Deadline",
+    "aggregate.fedavg", "aggregate.fedavg_loop",
     "robustness.participation.RandomDropout", "robustness.participation.Deadline",
     "robustness.defences.median", "robustness.defences.trimmed_mean", "robustness.defences.krum"))
 """Hooks and aggregators of fedlite that only read the results or states they are given."""
@@ -226,65 +225,65 @@ def choose_engine(model: nn.Module, config: LocalConfig, *, batched: bool | None
     return True, "batched engine (fedlite.batched: the chosen clients' local steps as one vmap computation)"
 
 
-def _fedavg_stacked(stacked: Mapping[str, Tensor], num_samples: Sequence[int]) -> dict[str, Tensor]:
-    """``sum_k (n_k / n) w_k`` over the leading dimension, in float64 like :func:`fedlite.aggregate.fedavg`."""
-    p = torch.tensor(list(num_samples), dtype=torch.float64)
-    p = p / p.sum()
-    return {k: torch.tensordot(p, v.double(), dims=1).to(v.dtype) for k, v in stacked.items()}
+def train_clients_batched(model: nn.Module, clients: Sequence[Data], chosen: Sequence[int], config: LocalConfig, *,
+                          starts: Mapping[int, State], seeds: Mapping[int, int]) -> dict[int, ClientResult]:
+    """:func:`fedlite.client.train_clients` (the round's "train the chosen clients" step), all clients at once."""
+    results = local_train_many(model, [clients[k] for k in chosen], config, seeds=[seeds[k] for k in chosen],
+                               starts=[starts[k] for k in chosen])
+    return dict(zip(chosen, results))
 
 
 def run_federated_seeds(models: Sequence[nn.Module], clients: Sequence[Data], test: Data, *, rounds: int,
-                        seeds: Sequence[int], local: LocalConfig = LocalConfig(), fraction: float = 1.0,
-                        servers: Sequence[object] | None = None, name: str = "FedAvg",
-                        progress: bool = True) -> list[History]:
-    """Several independent FedAvg federations, one per seed, trained as one batched computation.
+                        seeds: Sequence[int], local: LocalConfig = LocalConfig(), participation: float = 1.0,
+                        server_optimizers: Sequence[object] | None = None, on_updates: Sequence[object] | None = None,
+                        name: str = "FedAvg", progress: bool = True) -> list[History]:
+    """Several independent federations, one per seed, whose clients train in one batched computation.
 
-    Federation ``i`` starts from ``models[i]`` (same architecture for all) and
+    Federation ``i`` starts from ``models[i]`` (one architecture for all) and
     gives the same history as ``run_federated(models[i], clients, test,
-    seed=seeds[i], ...)`` within float32 rounding; ``models[i]`` ends holding
-    its final weights. Every round, all federations' chosen clients train in
-    one :func:`train_many` call (a leading "seed" dimension folded into the
-    jobs). ``servers[i]``, if given, is federation ``i``'s own server
-    optimizer (they keep state: never share one). Hooks are not supported
-    here; use :func:`fedlite.simulation.run_federated` for those.
+    seed=seeds[i], ...)`` within float32 rounding; ``models[i]`` ends holding its
+    final weights. Each round, every federation's sample is drawn from a copy
+    of its generator (the very clients its round will draw), all federations'
+    chosen clients train in one :func:`train_many` call (a "seed" dimension
+    folded into the jobs), and then each federation runs its own round
+    (:func:`fedlite.simulation.federated_round`: hooks, aggregation, server
+    optimizer, evaluation) with those results. ``server_optimizers[i]`` and
+    ``on_updates[i]``, if given, belong to federation ``i`` only (they keep state).
     """
+    import copy
+
     from tqdm.auto import trange
 
-    from fedlite.history import Round
-    from fedlite.metrics import evaluate
-    from fedlite.models import state_bytes
-    from fedlite.simulation import _check_run, round_seed, sample_clients
+    from fedlite.simulation import _check_run, federated_round, round_seed, sample_clients, start_federation
 
-    _check_run(clients, rounds, fraction, None)
-    if len(models) != len(seeds) or not seeds or (servers is not None and len(servers) != len(seeds)):
-        raise ValueError(f"need one model (and one server optimizer, if any) per seed; got {len(models)} "
-                         f"models, {len(seeds)} seeds, {None if servers is None else len(servers)} servers")
+    _check_run(clients, rounds, participation, None)
+    for label, per_seed in (("models", models), ("server_optimizers", server_optimizers), ("on_updates", on_updates)):
+        if per_seed is not None and len(per_seed) != len(seeds):
+            raise ValueError(f"need one of {label} per seed: got {len(per_seed)} for {len(seeds)} seeds")
+    if not seeds:
+        raise ValueError("seeds is empty: pass at least one seed")
     if (why := unsupported(models[0], local)) is not None:
         raise ValueError(f"run_federated_seeds needs the batched engine, which cannot train this: {why}. "
                          "Loop over seeds with fedlite.run_federated instead.")
-    rngs = [np.random.default_rng(s) for s in seeds]
-    states = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in models]
-    histories = [History(f"{name} (seed {s})", engine="batched engine, seeds batched (fedlite.batched."
-                         "run_federated_seeds)") for s in seeds]
-    size = state_bytes(states[0])
-    for t in trange(1, rounds + 1, desc=name, disable=not progress):
-        chosen = [sample_clients(len(clients), fraction, rng) for rng in rngs]
+    feds = [start_federation(m, seed=s, server_optimizer=server_optimizers[i] if server_optimizers else None,
+                             on_update=on_updates[i] if on_updates else None)  # type: ignore[arg-type]
+            for i, (m, s) in enumerate(zip(models, seeds))]
+    engine = "batched engine, seeds batched too (fedlite.batched.run_federated_seeds)"
+    histories = [History(f"{name} (seed {s})", engine=engine) for s in seeds]
+    for _ in trange(rounds, desc=name, disable=not progress):
+        chosen = [sample_clients(len(clients), participation, copy.deepcopy(f.rng)) for f in feds]
         jobs = [(i, k) for i, ks in enumerate(chosen) for k in ks]
-        stacked, losses = train_many(models[0], [clients[k] for _, k in jobs], local,
-                                     seeds=[round_seed(seeds[i], t, k) for i, k in jobs],
-                                     starts=[states[i] for i, _ in jobs])
-        first = 0
-        for i, ks in enumerate(chosen):
-            part = slice(first, first + len(ks))
-            first += len(ks)
-            averaged = _fedavg_stacked({k: v[part] for k, v in stacked.items()}, [len(clients[k]) for k in ks])
-            if any(not torch.isfinite(v).all() for v in averaged.values()):
-                raise RuntimeError(f"seed {seeds[i]}, round {t}: the average holds NaN or Inf; a client diverged "
-                                   "(lower the learning rate)")
-            states[i] = servers[i].step(states[i], averaged) if servers else averaged  # type: ignore[attr-defined]
-            models[i].load_state_dict(states[i])
-            per_client = {k: {"n": len(clients[k]), "train_loss": float(losses[part][j]), "arrived": 1.0}
-                          for j, k in enumerate(ks)}
-            histories[i].rounds.append(Round(t, evaluate(models[i], test), per_client,
-                                             bytes_down=len(ks) * size, bytes_up=len(ks) * size))
+        results = local_train_many(
+            models[0], [clients[k] for _, k in jobs], local,
+            seeds=[round_seed(feds[i].seed, feds[i].round + 1, k) for i, k in jobs],
+            starts=[{**feds[i].global_state, **feds[i].private.get(k, {})} for i, k in jobs])
+        trained: list[dict[int, ClientResult]] = [{} for _ in feds]
+        for (i, k), result in zip(jobs, results):
+            trained[i][k] = result
+        for i, model in enumerate(models):
+            def done(*args: object, i: int = i, **kwargs: object) -> dict[int, ClientResult]:
+                return trained[i]
+            feds[i], record = federated_round(model, clients, test, feds[i], local=local,
+                                              participation=participation, train=done)
+            histories[i].rounds.append(record)
     return histories

@@ -12,7 +12,6 @@ import pytest
 import torch
 from torch import nn
 
-from fedlite.aggregate import krum
 from fedlite.batched import choose_engine, run_federated_seeds
 from fedlite.client import LocalConfig
 from fedlite.data import Data
@@ -20,7 +19,8 @@ from fedlite.history import History
 from fedlite.models import make_model
 from fedlite.server import ServerMomentum
 from fedlite.simulation import run_federated
-from fedlite.systems import RandomDropout
+from fedlite.robustness.defences import krum
+from fedlite.robustness.participation import RandomDropout
 
 TOL = 1e-5
 
@@ -65,8 +65,8 @@ def test_batched_run_equals_reference(case: str, mu: float, one_thread: None) ->
     runs = {}
     for batched in (False, None):
         model = make_model(name, seed=3, **kwargs)
-        history = run_federated(model, clients, test, rounds=3, local=local, fraction=fraction, seed=7,
-                                on_update=RandomDropout(0.3, seed=1), server=ServerMomentum(momentum=0.5),
+        history = run_federated(model, clients, test, rounds=3, local=local, participation=fraction, seed=7,
+                                on_update=RandomDropout(0.3, seed=1), server_optimizer=ServerMomentum(momentum=0.5),
                                 progress=False, batched=batched)
         runs[batched] = history, model
     (ref, ref_model), (fast, fast_model) = runs[False], runs[None]
@@ -80,12 +80,14 @@ def test_seeds_batched_equal_one_run_per_seed(one_thread: None) -> None:
     local = LocalConfig(epochs=1, batch_size=4, lr=0.1, mu=0.05)
     seeds = [0, 1, 2]
     models = [make_model("mlp", seed=s, in_features=5) for s in seeds]
-    batched = run_federated_seeds(models, clients, test, rounds=3, seeds=seeds, local=local, fraction=0.5,
-                                  servers=[ServerMomentum(momentum=0.5) for _ in seeds], progress=False)
+    batched = run_federated_seeds(models, clients, test, rounds=3, seeds=seeds, local=local, participation=0.5,
+                                  server_optimizers=[ServerMomentum(momentum=0.5) for _ in seeds],
+                                  on_updates=[RandomDropout(0.3, seed=s) for s in seeds], progress=False)
     for s, history, model in zip(seeds, batched, models):
         ref_model = make_model("mlp", seed=s, in_features=5)
-        ref = run_federated(ref_model, clients, test, rounds=3, local=local, fraction=0.5, seed=s,
-                            server=ServerMomentum(momentum=0.5), progress=False, batched=False)
+        ref = run_federated(ref_model, clients, test, rounds=3, local=local, participation=0.5, seed=s,
+                            server_optimizer=ServerMomentum(momentum=0.5), on_update=RandomDropout(0.3, seed=s),
+                            progress=False, batched=False)
         assert_same(ref, history, ref_model, model)
 
 
@@ -93,7 +95,7 @@ def test_engine_choice_is_stated_and_never_silent() -> None:
     mlp, local = make_model("mlp", seed=0, in_features=5), LocalConfig()
     assert choose_engine(mlp, local, batched=None)[0]
     assert choose_engine(mlp, local, batched=None, hooks=[RandomDropout(0.1), functools.partial(krum, f=1)])[0]
-    use, why = choose_engine(mlp, local, batched=None, hooks=[lambda t, k, r: r])
+    use, why = choose_engine(mlp, local, batched=None, hooks=[lambda context, k, r: r])
     assert not use and "not marked" in why and "batched=True" in why
     use, why = choose_engine(make_model("cnn", seed=0, norm=True), local, batched=None)
     assert not use and "buffers" in why
@@ -108,5 +110,5 @@ def test_unknown_hook_runs_the_reference_loop(one_thread: None) -> None:
     clients, test = hospitals((5,), (4, 6))
     seen = []
     history = run_federated(make_model("logreg", seed=0, in_features=5), clients, test, rounds=1,
-                            on_update=lambda t, k, r: seen.append(k) or r, progress=False)
+                            on_update=lambda context, k, r: seen.append(k) or r, progress=False)
     assert history.engine.startswith("reference loop") and seen == [0, 1]

@@ -9,8 +9,9 @@ import torch
 
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
-from fedlite.heterogeneity import client_drift, flat_update, label_skew
-from fedlite.partition import dirichlet, iid, label_counts
+from fedlite.measure import client_drift, label_skew
+from fedlite.state import flatten, update_of
+from fedlite.heterogeneity.partition import dirichlet, iid, label_counts
 from fedlite.simulation import round_seed
 
 
@@ -62,7 +63,7 @@ def test_label_skew_rejects_bad_tables(counts, message):
 
 def test_drift_matches_a_plain_loop_over_local_train_and_leaves_the_model_unchanged():
     data = blobs()
-    parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=0.3, seed=2))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 3, alpha=0.3, seed=2))
     local = LocalConfig(lr=0.1, batch_size=8)
     model = fl.make_model("logreg", seed=0, in_features=4)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -74,17 +75,17 @@ def test_drift_matches_a_plain_loop_over_local_train_and_leaves_the_model_unchan
         expected = local_train(copy, part, local, seed=round_seed(7, 1, k)).state
         for name in expected:
             assert torch.equal(drift.states[k][name], expected[name])
-        assert drift.update_norms[k] == pytest.approx(flat_update(expected, before).norm().item())
+        assert drift.update_norms[k] == pytest.approx(flatten(update_of(expected, before)).norm().item())
 
 
 def test_average_update_is_the_fedavg_aggregate_minus_the_start():
     data = blobs()
-    parts = fl.split(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=0))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=0))
     model = fl.make_model("mlp", seed=1, in_features=4)
     start = {k: v.clone() for k, v in model.state_dict().items()}
     drift = client_drift(model, parts, LocalConfig(lr=0.1, batch_size=16), seed=0)
     averaged = fl.fedavg(drift.states, [len(p) for p in parts])
-    assert drift.average_norm == pytest.approx(flat_update(averaged, start).norm().item(), rel=1e-5)
+    assert drift.average_norm == pytest.approx(flatten(update_of(averaged, start)).norm().item(), rel=1e-5)
     assert 0 <= drift.agreement <= 1 + 1e-9
     assert np.all(np.abs(drift.cosines) <= 1 + 1e-9)
 
@@ -102,7 +103,7 @@ def test_opposite_single_class_clients_disagree_more_than_iid_clients():
     data = blobs(n=200)
     local = LocalConfig(lr=0.5, batch_size=None, epochs=5)
     by_label = [data.subset(np.flatnonzero(data.y.numpy() == c)) for c in (0, 1)]
-    mixed = fl.split(data, iid(len(data), 2, seed=0))
+    mixed = fl.subsets(data, iid(len(data), 2, seed=0))
     model = fl.make_model("logreg", seed=0, in_features=4)
     skewed, alike = client_drift(model, by_label, local), client_drift(model, mixed, local)
     assert skewed.agreement < alike.agreement
