@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 import fedlite as fl
-from fedlite.partition import iid
+from fedlite.heterogeneity.partition import iid
 
 
 class Workload(NamedTuple):
@@ -37,7 +37,7 @@ def table(num_clients: int = 100) -> Workload:
     scale = lambda d: fl.Data((d.x - mean) / std, d.y)  # noqa: E731
     pooled = scale(rows)
     test = scale(fl.pool([heart[h]["test"] for h in heart]))
-    clients = fl.split(pooled, iid(len(pooled), num_clients, seed=0))
+    clients = fl.subsets(pooled, iid(len(pooled), num_clients, seed=0))
     return Workload(clients, pooled, test, lambda seed: fl.make_model("logreg", seed=seed, in_features=13),
                     fl.LocalConfig(epochs=1, batch_size=8, lr=0.05))
 
@@ -47,7 +47,7 @@ def cnn(num_clients: int = 10, n: int = 4700) -> Workload:
 
     splits = load_medmnist("pneumoniamnist")
     pooled = splits["train"].subset(range(n))
-    clients = fl.split(pooled, iid(n, num_clients, seed=0))
+    clients = fl.subsets(pooled, iid(n, num_clients, seed=0))
     test = splits["test"].subset(range(624))
     return Workload(clients, pooled, test, lambda seed: fl.make_model("cnn", seed=seed),
                     fl.LocalConfig(epochs=1, batch_size=32, lr=0.05))
