@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number, unanswered, verdict
 from fedlite.history import History
 from fedlite.models import count_parameters
 
@@ -19,6 +19,8 @@ def check_upload_bytes(answer: Any, model: nn.Module) -> Checked:
     """Exercise: bytes one hospital uploads per round (every parameter as a 4-byte float32)."""
     if unanswered(answer):
         return Checked(False)
+    if (guard := not_one_number(answer)) is not None:
+        return guard
     params = count_parameters(model)
     if close(answer, params):
         return verdict(False, "", "that is the number of parameters; each float32 takes 4 bytes")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number, unanswered, verdict
 
 
 def check_quantized_upload(answer: Any, state: Mapping[str, Tensor], bits: int) -> Checked:
@@ -18,6 +18,8 @@ def check_quantized_upload(answer: Any, state: Mapping[str, Tensor], bits: int) 
     """
     if unanswered(answer):
         return Checked(False)
+    if (guard := not_one_number(answer)) is not None:
+        return guard
     sizes = [t.numel() for t in state.values()]
     expected = sum((n * bits + 7) // 8 + 8 for n in sizes)
     levels_only = sum((n * bits + 7) // 8 for n in sizes)
