@@ -65,6 +65,14 @@ def not_one_number(answer: Any, what: str = "one number") -> Checked | None:
     return None
 
 
+def not_one_number_yet(answer: Any) -> Checked | None:
+    """For checkers of one number: a failed check if there is no answer yet (:func:`unanswered`) or it is
+    an array (:func:`not_one_number`), else ``None`` (go on checking)."""
+    if unanswered(answer):
+        return Checked(False)
+    return not_one_number(answer)
+
+
 def check_fedavg_weight(answer: Any, sizes: Sequence[int] | Mapping[str, int], client: int | str) -> Checked:
     """Exercise (notebooks 00 and 04a): the FedAvg weight ``n_k / n`` of ``client``.
 

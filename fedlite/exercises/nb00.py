@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fedlite.data import Data
-from fedlite.exercises import Checked, check_fedavg_weight, close, not_one_number, unanswered, verdict
+from fedlite.exercises import Checked, check_fedavg_weight, close, not_one_number_yet, verdict
 
 __all__ = ["check_fedavg_weight", "check_positive_share"]
 
 
 def check_positive_share(answer: Any, train: Data) -> Checked:
     """Exercise: the fraction of training images whose label is 1 (pneumonia)."""
-    if unanswered(answer):
-        return Checked(False)
-    if (guard := not_one_number(answer)) is not None:
-        return guard
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = train.y.float().mean().item()
     if close(answer, 1 - expected):
         return verdict(False, "", "that is the share of label 0 (normal); the question asks for label 1")
