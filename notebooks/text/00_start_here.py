@@ -94,7 +94,7 @@ facts = environment.report()
 import time
 
 from fedlite import LocalConfig, make_model, run_federated
-from fedlite.data import split
+from fedlite.data import subsets
 from fedlite.datasets import load_medmnist
 from fedlite.heterogeneity import partition
 
@@ -103,7 +103,7 @@ REFERENCE_COURSE_SECONDS = 200  # every notebook top to bottom on that machine (
 
 xray = load_medmnist("pneumoniamnist")
 small, probe = xray["train"].subset(range(1000)), xray["test"].subset(range(200))
-five_hospitals = split(small, partition.iid(len(small), 5, seed=0))
+five_hospitals = subsets(small, partition.iid(len(small), 5, seed=0))
 
 
 def one_round() -> float:

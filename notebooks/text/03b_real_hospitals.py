@@ -57,7 +57,7 @@ LOCAL = LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
 # ## Feature shift and FedBN
 #
 # In this first part the hospitals have the same mix of patients but different **scanners**. `make_hospitals(...,
-# split="scanner")` deals the X-rays out at random, then passes each hospital's images through that
+# skew="scanner")` deals the X-rays out at random, then passes each hospital's images through that
 # hospital's own fixed gamma, contrast, brightness, blur and noise. Here is one test X-ray as the five
 # scanners show it.
 
@@ -90,7 +90,7 @@ plt.show()
 # %%
 from fedlite import batchnorm_keys
 
-scanner_hospitals = make_hospitals(train, K, split="scanner", seed=SEED)
+scanner_hospitals = make_hospitals(train, K, skew="scanner", seed=SEED)
 half_test = test.subset(range(0, len(test), 2))
 scanner_tests = [Data(scanner_shift(half_test.x, k, seed=SEED), half_test.y) for k in range(K)]
 bn_runs = {}
