@@ -23,11 +23,11 @@ import torch
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
-from fedlite.catalog import HOSPITALS
+from fedlite.datasets.catalog import HOSPITALS
 from fedlite.client import LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.metrics import evaluate as evaluate_model
-from fedlite.normalize import standardize, summary_stats
+from fedlite.heterogeneity.normalize import standardize, summary_stats
 from fedlite.simulation import round_seed
 from heart_fl.task import fingerprint, hospital_of, load_hospital, make_global_model
 

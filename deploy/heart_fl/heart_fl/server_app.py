@@ -29,8 +29,8 @@ from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, M
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 
-from fedlite.catalog import HOSPITALS
-from fedlite.normalize import combine_summaries
+from fedlite.datasets.catalog import HOSPITALS
+from fedlite.heterogeneity.normalize import combine_summaries
 from heart_fl.task import make_global_model
 
 app = ServerApp()

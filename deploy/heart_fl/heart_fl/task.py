@@ -26,12 +26,12 @@ from typing import Any
 
 from torch import nn
 
-from fedlite.catalog import HOSPITALS, get_info
+from fedlite.datasets.catalog import HOSPITALS, get_info
 from fedlite.data import Data
-from fedlite.download import file_path, is_verified
-from fedlite.fallback import require_real_data, synthetic_heart_disease
+from fedlite.datasets.download import file_path, is_verified
+from fedlite.datasets.synthetic import require_real_data, synthetic_heart_disease
 from fedlite.models import make_model
-from fedlite.readers import HEART_FEATURES, read_heart_hospital
+from fedlite.datasets.readers import HEART_FEATURES, read_heart_hospital
 
 DATA_SEED = 0  # seeds only the synthetic twin, as fedlite.datasets.load_heart_disease() does
 
