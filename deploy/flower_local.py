@@ -311,6 +311,10 @@ def simulate(work: Path, settings: dict[str, Any], *, timeout: float = 240.0) ->
     return report
 
 
+class RayUnavailable(RuntimeError):
+    """Ray, the simulation engine's backend, did not start (see :func:`start_ray`)."""
+
+
 def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attempts: int = 3) -> str:
     """Start a private one-machine Ray cluster for the simulation engine; return its address.
 
@@ -342,7 +346,7 @@ def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attem
             err = failed
         procs.kill(ray.name)
         if attempt == attempts:
-            raise RuntimeError(f"Ray did not start in {attempts} attempts (busy machine?): {err}") from err
+            raise RayUnavailable(f"Ray did not start in {attempts} attempts (busy machine?): {err}") from err
     raise AssertionError("unreachable")
 
 
@@ -354,12 +358,21 @@ class Deployment:
     work: Path
     connection: str
     startup_seconds: float
+    address: tuple[str, int] = ("127.0.0.1", 0)
 
     def run(self, settings: dict[str, Any], timeout: float = 240.0, out: str = "out") -> RunReport:
         start = time.monotonic()
         result = submit(self.connection, settings, self.env, self.work / out, timeout)
         return RunReport(result, self.work / out, self.startup_seconds, time.monotonic() - start,
                          {p.name: p.log for p in self.procs.procs.values()})
+
+
+def read_address(work: Path) -> tuple[str, int]:
+    """The SuperLink's ``(host, port)`` of the deployment in ``work`` (from its FLWR_HOME/config.toml)."""
+    text = (work / "flwr_home" / "config.toml").read_text()
+    address = text.split("[superlink.hospitals]", 1)[1].split('address = "', 1)[1].split('"', 1)[0]
+    host, port = address.rsplit(":", 1)
+    return host, int(port)
 
 
 def data_file(hospital: str) -> str:
@@ -406,7 +419,7 @@ def start_deployment(procs: Processes, work: Path, *, hospitals: Sequence[str] =
                         "--node-config", node_config, "--port", str(free_port())], node_prefix(h))
     for h in hospitals if register is None else register:
         procs.wait_for(procs.procs[h], _connected, timeout)
-    return Deployment(procs, procs.env, work, "hospitals", time.monotonic() - start)
+    return Deployment(procs, procs.env, work, "hospitals", time.monotonic() - start, (superlink_host, port))
 
 
 def _connected(log: str) -> bool:

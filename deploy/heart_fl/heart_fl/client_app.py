@@ -18,13 +18,15 @@ https://flower.ai/docs/framework/ref-api/flwr.clientapp.ClientApp.html):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from fedlite.datasets.catalog import HOSPITALS
-from fedlite.client import LocalConfig, local_train
+from fedlite.client import ClientResult, LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.metrics import evaluate as evaluate_model
 from fedlite.heterogeneity.normalize import standardize, summary_stats
@@ -40,15 +42,29 @@ def _my_data(context: Context) -> tuple[str, dict[str, Data], str]:
     return hospital, splits, source
 
 
-def _standardized(data: Data, config: ConfigRecord) -> Data:
+def _standardized(data: Data, config: Mapping[str, Any]) -> Data:
     return standardize(data, torch.tensor(config["mean"]), torch.tensor(config["std"]))
 
 
-def _global_model(msg: Message) -> torch.nn.Module:
-    config = msg.content["config"]
+def _model(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> torch.nn.Module:
     model = make_global_model(int(config["seed"]))
-    model.load_state_dict(msg.content["arrays"].to_torch_state_dict())
+    model.load_state_dict(state)
     return model
+
+
+def local_update(hospital: str, train: Data, state: Mapping[str, torch.Tensor],
+                 config: Mapping[str, Any]) -> ClientResult:
+    """What ``train`` does, without Flower: standardize, then the course's local training,
+    seeded as :func:`fedlite.run_federated` seeds hospital ``k`` in round ``config["server-round"]``."""
+    batch = int(config["batch-size"])
+    local = LocalConfig(epochs=int(config["local-epochs"]), batch_size=batch or None, lr=float(config["lr"]))
+    seed = round_seed(int(config["seed"]), int(config["server-round"]), HOSPITALS.index(hospital))
+    return local_train(_model(state, config), _standardized(train, config), local, seed=seed)
+
+
+def local_scores(test: Data, state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, float]:
+    """What ``evaluate`` does, without Flower: loss and accuracy on the standardized test rows."""
+    return evaluate_model(_model(state, config), _standardized(test, config))
 
 
 @app.query()
@@ -71,11 +87,7 @@ def train(msg: Message, context: Context) -> Message:
     """Local training of the broadcast model on this hospital's standardized training rows."""
     hospital, splits, _ = _my_data(context)
     config = msg.content["config"]
-    model = _global_model(msg)
-    batch = int(config["batch-size"])
-    local = LocalConfig(epochs=int(config["local-epochs"]), batch_size=batch or None, lr=float(config["lr"]))
-    seed = round_seed(int(config["seed"]), int(config["server-round"]), HOSPITALS.index(hospital))
-    result = local_train(model, _standardized(splits["train"], config), local, seed=seed)
+    result = local_update(hospital, splits["train"], msg.content["arrays"].to_torch_state_dict(), config)
     metrics = MetricRecord({"train-loss": result.loss, "num-examples": result.num_samples})
     return Message(RecordDict({"arrays": ArrayRecord(result.state), "metrics": metrics}), reply_to=msg)
 
@@ -84,7 +96,7 @@ def train(msg: Message, context: Context) -> Message:
 def evaluate(msg: Message, context: Context) -> Message:
     """Loss and accuracy of the global model on this hospital's own test rows."""
     _, splits, _ = _my_data(context)
-    test = _standardized(splits["test"], msg.content["config"])
-    scores = evaluate_model(_global_model(msg), test)
-    metrics = MetricRecord({"loss": scores["loss"], "accuracy": scores["accuracy"], "num-examples": len(test)})
+    scores = local_scores(splits["test"], msg.content["arrays"].to_torch_state_dict(), msg.content["config"])
+    metrics = MetricRecord({"loss": scores["loss"], "accuracy": scores["accuracy"],
+                            "num-examples": len(splits["test"])})
     return Message(RecordDict({"metrics": metrics}), reply_to=msg)
