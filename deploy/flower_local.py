@@ -245,10 +245,11 @@ def write_connection(flwr_home: Path, name: str, address: str, *, root_certifica
     config.write_text(text + f'\n[superlink.{name}]\naddress = "{address}"\n{security}\n')
 
 
-def flwr(args: Sequence[str], env: dict[str, str], timeout: float, log: Path | None = None) -> subprocess.CompletedProcess:
+def flwr(args: Sequence[str], env: dict[str, str], timeout: float, log: Path | None = None,
+         prefix: Sequence[str] = ()) -> subprocess.CompletedProcess:
     """Run the ``flwr`` CLI with a deadline; RuntimeError (with its output) if it fails."""
     try:
-        done = subprocess.run([str(BIN / "flwr"), *args], env=env, capture_output=True, text=True,
+        done = subprocess.run([*prefix, str(BIN / "flwr"), *args], env=env, capture_output=True, text=True,
                               timeout=timeout, start_new_session=True)
     except subprocess.TimeoutExpired as err:
         raise RuntimeError(f"`flwr {' '.join(args)}` did not finish within {timeout:.0f} s:\n{err.stdout}") from err
@@ -266,12 +267,12 @@ def run_config(settings: dict[str, Any]) -> str:
 
 
 def submit(connection: str, settings: dict[str, Any], env: dict[str, str], out: Path, timeout: float,
-           extra: Sequence[str] = ()) -> dict[str, Any]:
+           extra: Sequence[str] = (), prefix: Sequence[str] = ()) -> dict[str, Any]:
     """``flwr run`` the app, stream its log to ``out/flwr_run.log``, return ``result.json`` read back."""
     out.mkdir(parents=True, exist_ok=True)
     settings = {**settings, "out-dir": str(out)}
     flwr(["run", str(APP), connection, "--run-config", run_config(settings), "--stream", *extra],
-         env, timeout, log=out / "flwr_run.log")
+         env, timeout, log=out / "flwr_run.log", prefix=prefix)
     result = out / "result.json"
     if not result.exists():
         raise RuntimeError(f"the run ended without writing {result}; see {out / 'flwr_run.log'}")
@@ -359,10 +360,11 @@ class Deployment:
     connection: str
     startup_seconds: float
     address: tuple[str, int] = ("127.0.0.1", 0)
+    cli_prefix: Sequence[str] = ()
 
     def run(self, settings: dict[str, Any], timeout: float = 240.0, out: str = "out") -> RunReport:
         start = time.monotonic()
-        result = submit(self.connection, settings, self.env, self.work / out, timeout)
+        result = submit(self.connection, settings, self.env, self.work / out, timeout, prefix=self.cli_prefix)
         return RunReport(result, self.work / out, self.startup_seconds, time.monotonic() - start,
                          {p.name: p.log for p in self.procs.procs.values()})
 
@@ -385,7 +387,8 @@ def data_file(hospital: str) -> str:
 def start_deployment(procs: Processes, work: Path, *, hospitals: Sequence[str] = HOSPITALS,
                      superlink_host: str = "127.0.0.1", superlink_prefix: Sequence[str] = (),
                      node_prefix: Callable[[str], Sequence[str]] = lambda h: (),
-                     register: Sequence[str] | None = None, timeout: float = 90.0) -> Deployment:
+                     register: Sequence[str] | None = None, cli_prefix: Sequence[str] = (),
+                     timeout: float = 90.0) -> Deployment:
     """Start 1 SuperLink and one SuperNode per hospital, TLS on, only registered nodes admitted.
 
     ``superlink_prefix`` / ``node_prefix(h)`` put a process into a network namespace
@@ -410,7 +413,7 @@ def start_deployment(procs: Processes, work: Path, *, hospitals: Sequence[str] =
     procs.wait_for(link, "Application startup complete", timeout)
     for h in hospitals if register is None else register:
         flwr(["supernode", "register", str(certs / f"{h}.pub"), "hospitals", "--name", h], procs.env, 60,
-             log=procs.logs / "flwr_cli.log")
+             log=procs.logs / "flwr_cli.log", prefix=cli_prefix)
     for h in hospitals:
         node_config = f'hospital="{h}"' + (f' data-file="{data_file(h)}"' if data_file(h) else "")
         procs.start(h, [str(BIN / "flower-supernode"), "--superlink", address,
@@ -419,7 +422,8 @@ def start_deployment(procs: Processes, work: Path, *, hospitals: Sequence[str] =
                         "--node-config", node_config, "--port", str(free_port())], node_prefix(h))
     for h in hospitals if register is None else register:
         procs.wait_for(procs.procs[h], _connected, timeout)
-    return Deployment(procs, procs.env, work, "hospitals", time.monotonic() - start, (superlink_host, port))
+    return Deployment(procs, procs.env, work, "hospitals", time.monotonic() - start, (superlink_host, port),
+                      cli_prefix)
 
 
 def _connected(log: str) -> bool:
@@ -461,3 +465,92 @@ def load_state(out: Path) -> dict[str, Any]:
 
     with np.load(out / "final_state.npz", allow_pickle=False) as npz:
         return {k: torch.from_numpy(npz[k]) for k in npz.files}
+
+
+# --------------------------------------------------------------------------- all three runs, for notebook 08
+
+def _summary(report: RunReport, state: dict[str, Any]) -> dict[str, Any]:
+    got = load_state(report.out)
+    gap = max(float((got[k] - state[k]).abs().max()) for k in state)
+    rounds = sorted(report.result["evaluate"], key=int)
+    return {"startup_seconds": round(report.startup_seconds, 1), "run_seconds": round(report.run_seconds, 1),
+            "max_weight_gap": gap, "evaluate": [report.result["evaluate"][t] for t in rounds],
+            "messages": report.result["messages"], "loaded": report.result["loaded"],
+            "logs": {name: "\n".join(path.read_text(errors="replace").splitlines()[-12:])
+                     for name, path in report.logs.items() if path.exists()}}
+
+
+def record(work: Path, rounds: int = 2, *, simulation: bool = True, deployment: bool = True,
+           drill: bool = True, round_timeout: float = 240.0) -> dict[str, Any]:
+    """Run fedlite, Flower's simulation, the TLS deployment and the failure drill on the same
+    settings; return what notebook 08 shows (numbers, bytes, timings, log tails)."""
+    import flwr
+
+    settings = {"num-server-rounds": rounds, "round-timeout": round_timeout}
+    start = time.monotonic()
+    history, state = fedlite_reference(settings)
+    out: dict[str, Any] = {"flwr_version": flwr.__version__, "rounds": rounds,
+                           "fedlite": {"seconds": round(time.monotonic() - start, 2),
+                                       "evaluate": [{"loss": r.test["loss"], "accuracy": r.test["accuracy"]}
+                                                    for r in history.rounds],
+                                       "bytes_up": [r.bytes_up for r in history.rounds],
+                                       "bytes_down": [r.bytes_down for r in history.rounds]}}
+    if simulation:
+        try:
+            out["simulation"] = _summary(simulate(work / "simulation", settings), state)
+        except RayUnavailable as err:
+            out["simulation"] = {"error": str(err).splitlines()[0]}
+    if deployment or drill:
+        with Processes(work / "deployment" / "logs", flower_env(work / "deployment" / "flwr_home")) as procs:
+            dep = start_deployment(procs, work / "deployment")
+            if deployment:
+                out["deployment"] = _summary(dep.run(settings), state)
+            if drill:
+                out["drill"] = run_drill(dep, rounds=2)
+        out["processes_left"] = procs.alive()
+    return out
+
+
+def run_drill(dep: Deployment, rounds: int = 2, hospital: str = "va", timeout: float = 30.0) -> dict[str, Any]:
+    """Kill ``hospital``'s SuperNode once round 1 is done; return who answered each round."""
+    import threading
+
+    progress = dep.work / "drill" / "progress.json"
+
+    def kill_after_round_1() -> None:
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline and not (progress.exists() and '"round": 1' in progress.read_text()):
+            time.sleep(0.2)
+        dep.procs.kill(hospital)
+
+    killer = threading.Thread(target=kill_after_round_1, daemon=True)
+    killer.start()
+    report = dep.run({"num-server-rounds": rounds, "min-nodes": 3, "round-timeout": timeout,
+                      "pause-after-round": 1, "pause-seconds": 5.0}, timeout=900, out="drill")
+    killer.join(timeout=10)
+    return {"killed": hospital, "round_timeout": timeout,
+            "messages": report.result["messages"], "evaluate": report.result["evaluate"],
+            "run_seconds": round(report.run_seconds, 1)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python deploy/flower_local.py --record notebooks/results/08_flower_runs.json``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the heart-disease app three ways and store the results.")
+    parser.add_argument("--record", type=Path, required=True, help="JSON file to write")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="heart_fl_"))
+    try:
+        result = record(work, args.rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.record.parent.mkdir(parents=True, exist_ok=True)
+    args.record.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.record}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

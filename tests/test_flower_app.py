@@ -307,3 +307,61 @@ def test_simulation_equals_fedlite(tmp_path: Path) -> None:
     _, state = reference(SETTINGS)
     assert_same_model(report.out, state)
     assert sorted(report.result["loaded"]) == sorted(HOSPITALS)
+
+
+def _netns_available() -> str:
+    """'' if this machine lets us make network namespaces, else why not."""
+    if sys.platform != "linux" or not shutil.which("ip"):
+        return "needs Linux with iproute2 (`ip`)"
+    import os
+    if os.geteuid() != 0:
+        return "needs root (CI runs as root) to create network namespaces"
+    probe = f"flprobe{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=30)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=30)
+    return "" if made.returncode == 0 else f"`ip netns add` failed: {made.stderr.strip()}"
+
+
+@pytest.mark.slow
+def test_across_a_network_link_in_namespaces(tmp_path: Path) -> None:
+    """SuperLink in one network namespace, the four SuperNodes (and the flwr CLI) in another,
+    joined by a veth pair: the traffic really crosses a (virtual) link, and the result is fedlite's."""
+    why = _netns_available()
+    if why:
+        pytest.skip(f"network-namespace test skipped: {why}")
+    import os
+    tag = os.getpid() % 200 + 20
+    link_ns, site_ns = f"fllink{os.getpid()}", f"flsite{os.getpid()}"
+    link_ip, site_ip = f"10.77.{tag}.1", f"10.77.{tag}.2"
+    veth_link, veth_site = f"vl{os.getpid() % 100000}", f"vs{os.getpid() % 100000}"
+
+    def ip(*args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+    procs = fl.Processes(tmp_path / "logs", fl.flower_env(tmp_path / "flwr_home"))
+    try:
+        ip("netns", "add", link_ns)
+        ip("netns", "add", site_ns)
+        ip("link", "add", veth_link, "type", "veth", "peer", "name", veth_site)
+        ip("link", "set", veth_link, "netns", link_ns)
+        ip("link", "set", veth_site, "netns", site_ns)
+        for ns, dev, addr in ((link_ns, veth_link, link_ip), (site_ns, veth_site, site_ip)):
+            ip("-n", ns, "addr", "add", f"{addr}/24", "dev", dev)
+            ip("-n", ns, "link", "set", dev, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+        in_link, in_site = ["ip", "netns", "exec", link_ns], ["ip", "netns", "exec", site_ns]
+        dep = fl.start_deployment(procs, tmp_path, superlink_host=link_ip, superlink_prefix=in_link,
+                                  node_prefix=lambda h: in_site, cli_prefix=in_site, timeout=180)
+        report = dep.run({"num-server-rounds": 1, "round-timeout": 240.0}, timeout=600)
+        _, state = reference({"num-server-rounds": 1})
+        assert_same_model(report.out, state)
+        stats = subprocess.run(["ip", "-n", site_ns, "-s", "-j", "link", "show", veth_site], check=True,
+                               capture_output=True, text=True, timeout=30).stdout
+        import json
+        counters = json.loads(stats)[0]["stats64"]
+        assert counters["tx"]["bytes"] > 10_000 and counters["rx"]["bytes"] > 10_000, counters
+    finally:
+        procs.stop_all()
+        for ns in (link_ns, site_ns):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
+    assert procs.alive() == []
