@@ -511,8 +511,13 @@ def record(work: Path, rounds: int = 2, *, simulation: bool = True, deployment: 
     return out
 
 
-def run_drill(dep: Deployment, rounds: int = 2, hospital: str = "va", timeout: float = 30.0) -> dict[str, Any]:
-    """Kill ``hospital``'s SuperNode once round 1 is done; return who answered each round."""
+def run_drill(dep: Deployment, rounds: int = 2, hospital: str = "va", timeout: float = 600.0) -> dict[str, Any]:
+    """Kill ``hospital``'s SuperNode (its whole process group) while the ServerApp pauses after
+    round 1; return who was sent what and who answered, per message wave.
+
+    ``timeout`` (the strategy's round timeout) is generous on purpose: the round then ends when
+    the SuperLink declares the node gone (no heartbeat for 2 x 30 s in Flower 1.42) and answers
+    for it with a "Node Unavailable" error, not when our clock runs out."""
     import threading
 
     progress = dep.work / "drill" / "progress.json"

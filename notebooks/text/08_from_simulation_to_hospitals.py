@@ -208,17 +208,24 @@ for m in drill["messages"]:
         missing = sorted(set(m["sent_to"]) - set(m["replied"]))
         print(f"{m['type']:8s} sent to {len(m['sent_to'])}, answered by {len(m['replied'])} "
               f"in {m['seconds']:5.1f} s; missing: {missing or '-'}")
+        for error in m["errors"]:
+            print(f"          error for {error['node']}: {error['reason'][:100]}")
 
 # %% [markdown]
-# Flower did not know VA was gone: a SuperNode is only declared offline when it misses two heartbeats
-# (every 30 s in Flower 1.42), so round 2 still **sent** VA its message. The round then **waited** for
-# `round-timeout` seconds (30 here) and **proceeded without it**: `FedAvg` averaged the three updates that
-# arrived, with weights $n_k / (n_{Cle} + n_{Hun} + n_{Swi})$. That is precisely the dropout model of
-# notebook 06, and the test suite checks it: the drill's final weights equal `run_federated` with an
-# `on_update` hook that drops VA from round 2 on. Two settings decide the behaviour, and both are
-# choices a real project must make: the timeout (too short drops slow sites, too long stalls everyone)
-# and the minimum number of nodes (`min-nodes`); with `min-nodes = 4` the next round would wait for VA
-# forever instead of continuing.
+# Read the rows from the top. In round 2 Flower still **sent** VA its training message: nothing had told
+# it VA was gone. A SuperNode proves it is alive by a heartbeat (every 30 s in Flower 1.42), and the
+# SuperLink declares it unavailable only after two missed heartbeats. So the round **waited**, up to about
+# a minute, then the SuperLink answered on VA's behalf with a "Node Unavailable" error, and the round
+# **proceeded without it**: `FedAvg` averaged the three updates that arrived, weighted by
+# $n_k / (n_{Cle} + n_{Hun} + n_{Swi})$. From then on VA was no longer sampled.
+#
+# That is the dropout model of notebook 06 (an update that never arrives; FedAvg over those that did),
+# now with a clock attached, and the test suite checks it to the last digit: the drill's final weights
+# equal `run_federated` with an `on_update` hook that drops VA from round 2 on. Three settings decide the
+# behaviour, and a real project must choose them: the round timeout (our app gives up on a round after
+# `round-timeout` seconds; 600 here, so Flower's heartbeat decided first), the heartbeat (how fast a dead
+# site is noticed), and the minimum number of nodes (`min-nodes`, 3 in the drill; with 4 the next round
+# would wait for VA to come back instead of continuing).
 
 # %% [markdown]
 # ## Exercises

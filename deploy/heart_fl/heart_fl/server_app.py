@@ -64,11 +64,15 @@ class CountingGrid:
         start = time.monotonic()
         replies = list(self.grid.send_and_receive(messages, timeout=timeout))
         ok = [r for r in replies if not r.has_error()]
+        # An error reply made by the SuperLink (e.g. "Node Unavailable") comes from the SuperLink
+        # itself; the message it answers tells which node it was about.
+        about = {m.metadata.message_id: m.metadata.dst_node_id for m in messages}
         self.log.append({
             "type": messages[0].metadata.message_type if messages else "",
             "sent_to": [m.metadata.dst_node_id for m in messages],
             "replied": [r.metadata.src_node_id for r in ok],
-            "errors": [{"node": r.metadata.src_node_id, "reason": r.error.reason} for r in replies if r.has_error()],
+            "errors": [{"node": about.get(r.metadata.reply_to_message_id, r.metadata.src_node_id),
+                        "reason": r.error.reason} for r in replies if r.has_error()],
             "bytes_down": sum(down), "bytes_up": sum(wire_bytes(r) for r in ok),
             "payload_down": sum(rec.count_bytes() for m in messages for rec in m.content.array_records.values()),
             "payload_up": sum(rec.count_bytes() for r in ok for rec in r.content.array_records.values()),
@@ -154,6 +158,8 @@ def write_result(out: Path, result: Any, log: list[dict], loaded: dict, mean: li
     for entry in log:
         for key in ("sent_to", "replied"):
             entry[key] = [hospital.get(str(n), str(n)) for n in entry[key]]
+        for error in entry["errors"]:
+            error["node"] = hospital.get(str(error["node"]), str(error["node"]))
     summary = {
         "loaded": {who["hospital"]: who for who in loaded.values()},
         "mean": mean, "std": std, "seconds": seconds, "messages": log,
