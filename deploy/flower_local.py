@@ -30,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -316,26 +317,55 @@ class RayUnavailable(RuntimeError):
     """Ray, the simulation engine's backend, did not start (see :func:`start_ray`)."""
 
 
-def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attempts: int = 3) -> str:
+def _announce_agent_ports(temp: Path, node_id: str, runtime_env_port: int, stop: threading.Event) -> None:
+    """Write the port files Ray's node manager waits for, as soon as the session folder exists.
+
+    Ray's node manager waits a hard-coded 15 s for its dashboard agent to write these files and
+    aborts otherwise (ray-project/ray#65983); on a busy machine the agent's imports alone take
+    longer. Without ``ray[default]`` the agent runs in minimal mode and writes ``-1`` (no metrics,
+    no HTTP) for three of them -- we write the same values earlier -- and the runtime-env agent
+    binds the fixed ``runtime_env_port`` we gave ``ray start``. The agents overwrite the files with
+    the same values when they are up.
+    """
+    values = {"metrics_agent_port": -1, "metrics_export_port": -1, "dashboard_agent_listen_port": -1,
+              "runtime_env_agent_port": runtime_env_port}
+    while not stop.is_set():
+        sessions = [d for d in temp.glob("session_2*") if d.is_dir()]
+        if sessions:
+            for name, value in values.items():
+                target = sessions[0] / f"{name}_{node_id}"
+                if not target.exists():
+                    part = target.with_suffix(".part")
+                    part.write_text(str(value))
+                    part.replace(target)
+            return
+        time.sleep(0.05)
+
+
+def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attempts: int = 2) -> str:
     """Start a private one-machine Ray cluster for the simulation engine; return its address.
 
-    Flower's simulation engine runs on Ray. Ray's node manager gives its dashboard agent a
-    hard-coded 15 s to report its ports and aborts otherwise (ray-project/ray#65983); on a
-    busy 2-core machine the agent's imports alone can take longer. So we start the head
-    ourselves -- with a higher CPU priority when we may (root) -- notice a dead node manager
-    at once, retry, and let Flower's ``ray.init()`` join through ``RAY_ADDRESS``.
-    ``--block`` keeps every Ray process a child of ours, so it is stopped with the rest.
+    Flower's simulation engine runs on Ray and would start it itself; we start the head
+    (``ray start --head --block``, so every Ray process stays a child of ours and is stopped with
+    the rest), pre-announce the agents' ports (:func:`_announce_agent_ports`, a workaround for a
+    15 s start-up limit in Ray), and let Flower's ``ray.init()`` join through ``RAY_ADDRESS``.
     """
-    prefix = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
     for attempt in range(1, attempts + 1):
-        port = free_port()
+        port, runtime_env_port = free_port(), free_port()
+        node_id = os.urandom(28).hex()
         temp = Path(tempfile.mkdtemp(prefix="fl_ray_", dir="/tmp"))   # Ray's socket paths must stay short
         procs.cleanup.append(temp)
+        procs.env["RAY_OVERRIDE_NODE_ID_FOR_TESTING"] = node_id
+        stop = threading.Event()
+        announcer = threading.Thread(target=_announce_agent_ports, args=(temp, node_id, runtime_env_port, stop),
+                                     daemon=True)
+        announcer.start()
         ray = procs.start(f"ray{attempt}", [str(BIN / "ray"), "start", "--head", "--block", "--port", str(port),
                                             "--node-ip-address", "127.0.0.1", "--num-cpus", str(num_cpus),
                                             "--include-dashboard", "false", "--disable-usage-stats",
-                                            "--ray-client-server-port", str(free_port()), "--temp-dir", str(temp)],
-                          prefix)
+                                            "--runtime-env-agent-port", str(runtime_env_port),
+                                            "--ray-client-server-port", str(free_port()), "--temp-dir", str(temp)])
+        del procs.env["RAY_OVERRIDE_NODE_ID_FOR_TESTING"]
         node_manager_died = lambda: any("Check failed" in p.read_text(errors="replace")  # noqa: E731
                                         for p in temp.glob("session_*/logs/raylet.out"))
         try:
@@ -345,6 +375,8 @@ def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attem
             err = RuntimeError("Ray's node manager aborted while starting (see raylet.out in " + str(temp) + ")")
         except RuntimeError as failed:
             err = failed
+        finally:
+            stop.set()
         procs.kill(ray.name)
         if attempt == attempts:
             raise RayUnavailable(f"Ray did not start in {attempts} attempts (busy machine?): {err}") from err
