@@ -468,8 +468,6 @@ def _connected(log: str) -> bool:
 def fedlite_reference(settings: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """The app's run in one process with :func:`fedlite.run_federated`: same hospitals, order,
     federated standardization, initial model, seeds and local training. Returns ``(history, final state)``."""
-    import numpy as np  # noqa: F401  (imported here: the process helpers above need only the standard library)
-
     from fedlite import LocalConfig, pool, run_federated
     from fedlite.datasets import load_heart_disease
     from fedlite.heterogeneity.normalize import federated_mean_std, standardize

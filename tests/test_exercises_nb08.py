@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from fedlite.exercises.nb08 import check_bytes_up, check_drill_weights, check_overhead
 
 # A hand-made record with unequal hospitals (the real one is notebooks/results/08_flower_runs.json).

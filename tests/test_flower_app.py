@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -40,7 +39,7 @@ from fedlite.simulation import round_seed  # noqa: E402
 from fedlite.client import local_train  # noqa: E402
 
 ROUNDS = 2
-SETTINGS = {"num-server-rounds": ROUNDS, "round-timeout": 240.0}
+SETTINGS = {"num-server-rounds": ROUNDS, "round-timeout": 600.0}
 TOL = 1e-6   # Flower averages in float32, fedlite in float64 (see notebook 08)
 
 
@@ -339,7 +338,7 @@ def test_across_a_network_link_in_namespaces(tmp_path: Path) -> None:
         in_link, in_site = ["ip", "netns", "exec", link_ns], ["ip", "netns", "exec", site_ns]
         dep = fl.start_deployment(procs, tmp_path, superlink_host=link_ip, superlink_prefix=in_link,
                                   node_prefix=lambda h: in_site, cli_prefix=in_site, timeout=180)
-        report = dep.run({"num-server-rounds": 1, "round-timeout": 240.0}, timeout=600)
+        report = dep.run({"num-server-rounds": 1, "round-timeout": 600.0}, timeout=900)
         _, state = reference({"num-server-rounds": 1})
         assert_same_model(report.out, state)
         stats = subprocess.run(["ip", "-n", site_ns, "-s", "-j", "link", "show", veth_site], check=True,

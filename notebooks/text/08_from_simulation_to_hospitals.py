@@ -44,7 +44,7 @@ if "google.colab" in sys.modules:
 # %%
 import importlib.util
 import json
-import os
+import re
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -115,10 +115,15 @@ else:
     runs = json.loads(RECORD.read_text())
 print(f"Flower {runs['flwr_version']}, {runs['rounds']} rounds; processes left running afterwards: "
       f"{runs.get('processes_left', [])}")
-print("\n--- last lines of the SuperLink's log (deployment) ---")
-print(runs["deployment"]["logs"]["superlink"][-1500:])
-print("\n--- last lines of Cleveland's SuperNode log ---")
-print(runs["deployment"]["logs"]["cleveland"][-1200:])
+
+def show_log(name: str, chars: int = 1200) -> None:
+    """The last lines of one process's log, without the terminal colour codes."""
+    print(f"\n--- end of the log of {name} (deployment) ---")
+    print(re.sub(r"\x1b\[[0-9;]*m", "", runs["deployment"]["logs"][name])[-chars:])
+
+
+show_log("superlink")
+show_log("cleveland")
 
 # %% [markdown]
 # Each SuperNode reported what it loaded: its hospital, where from, how many rows, and a fingerprint
