@@ -511,7 +511,7 @@ def _summary(report: RunReport, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def record(work: Path, rounds: int = 2, *, simulation: bool = True, deployment: bool = True,
-           drill: bool = True, round_timeout: float = 240.0) -> dict[str, Any]:
+           drill: bool = True, round_timeout: float = 600.0, run_timeout: float = 1800.0) -> dict[str, Any]:
     """Run fedlite, Flower's simulation, the TLS deployment and the failure drill on the same
     settings; return what notebook 08 shows (numbers, bytes, timings, log tails)."""
     import flwr
@@ -527,14 +527,14 @@ def record(work: Path, rounds: int = 2, *, simulation: bool = True, deployment: 
                                        "bytes_down": [r.bytes_down for r in history.rounds]}}
     if simulation:
         try:
-            out["simulation"] = _summary(simulate(work / "simulation", settings), state)
+            out["simulation"] = _summary(simulate(work / "simulation", settings, timeout=run_timeout), state)
         except RayUnavailable as err:
             out["simulation"] = {"error": str(err).splitlines()[0]}
     if deployment or drill:
         with Processes(work / "deployment" / "logs", flower_env(work / "deployment" / "flwr_home")) as procs:
-            dep = start_deployment(procs, work / "deployment")
+            dep = start_deployment(procs, work / "deployment", timeout=300)
             if deployment:
-                out["deployment"] = _summary(dep.run(settings), state)
+                out["deployment"] = _summary(dep.run(settings, timeout=run_timeout), state)
             if drill:
                 out["drill"] = run_drill(dep, rounds=2)
         out["processes_left"] = procs.alive()
