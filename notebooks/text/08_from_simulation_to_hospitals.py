@@ -6,7 +6,7 @@
 # heart-disease chapters becomes a **Flower App** (`deploy/heart_fl/` in the repository) and runs three
 # ways on the same four hospitals, seed, initial model and settings:
 #
-# 1. **fedlite**: `run_federated`, one process, as in notebooks 03-07;
+# 1. **fedlite**: `run_federated`, one process, as in notebooks 03b-07;
 # 2. **Flower's Simulation Runtime**: `flwr run` with four simulated SuperNodes;
 # 3. **Flower's Deployment Runtime**: one SuperLink and four SuperNodes (Cleveland, Hungarian,
 #    Switzerland, VA) as separate operating-system processes, talking over TLS, each SuperNode
@@ -26,7 +26,7 @@
 # (`notebooks/results/08_flower_runs.json`, written by `python deploy/flower_local.py --record ...`) and
 # only reruns the fedlite part; that took 64 s on a heavily shared 2-core machine, almost all of it
 # starting Python and PyTorch. Set `LIVE = True` below to start every process yourself.
-# **Prerequisites:** [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb) (the heart-disease hospitals and
+# **Prerequisites:** [03b · Real hospitals](03b_real_hospitals.ipynb) (the heart-disease hospitals and
 # federated standardization), [06 · Systems and robustness](06_systems_and_robustness.ipynb) (bytes and
 # dropouts) and [07 · Where next](07_where_next.ipynb) (what Flower calls each part). To run live:
 # `pip install -e ".[flower]"` in the repository (Flower 1.42).
@@ -75,7 +75,7 @@ print(f"Flower installed: {HAS_FLOWER}; live runs: {LIVE and HAS_FLOWER}")
 # | `evaluate` (each round) | score the global model on its own test rows | `evaluate` | loss, accuracy, test count |
 #
 # The ServerApp combines the sums into the pooled mean and std (`combine_summaries`, the server's half
-# of notebook 03's `federated_mean_std`), then hands the rounds to Flower's own `FedAvg` strategy, which
+# of notebook 03b's `federated_mean_std`), then hands the rounds to Flower's own `FedAvg` strategy, which
 # weights each hospital by its `num-examples`, i.e. $n_k$. Here is the whole of a hospital's training step:
 
 # %%
