@@ -157,12 +157,13 @@ from IPython.display import Markdown, display  # noqa: E402
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]
-# The accuracies agree exactly and the final weights differ by about $10^{-8}$, far below anything a
-# metric can see. The residue has one cause we can name: `fedlite.fedavg` sums the hospitals' weights
+# The accuracies agree to 15 digits and the largest difference between the final weights is a few times
+# $10^{-8}$ (the column above), far below anything a metric can see. The residue has one cause we can name: `fedlite.fedavg` sums the hospitals' weights
 # in float64 and rounds once, Flower's `FedAvg` accumulates $\sum_k (n_k/n)\,w_k$ in float32, in the order
 # the replies arrived. Everything else (data, standardization, seeds, batches, learning rate) is the
-# same code. The timing column is the price of real processes: each message starts a fresh ClientApp
-# process that imports PyTorch, and the machine that recorded these numbers was shared (timings are noisy).
+# same code. The timing column is the price of real processes: in the deployment each message starts a
+# fresh ClientApp process that imports PyTorch (the simulation keeps its workers alive), and the machine
+# that recorded these numbers was heavily shared, so the seconds are noisy and far above a quiet laptop's.
 
 # %% [markdown]
 # ## What crossed the wire
@@ -220,8 +221,8 @@ for m in drill["messages"]:
 # %% [markdown]
 # Read the rows from the top. In round 2 Flower still **sent** VA its training message: nothing had told
 # it VA was gone. A SuperNode proves it is alive by a heartbeat (every 30 s in Flower 1.42), and the
-# SuperLink declares it unavailable only after two missed heartbeats. So the round **waited**, up to about
-# a minute, then the SuperLink answered on VA's behalf with a "Node Unavailable" error, and the round
+# SuperLink declares it unavailable only after two missed heartbeats. So the round **waited** (at most
+# about a minute after the kill), then the SuperLink answered on VA's behalf with a "Node Unavailable" error, and the round
 # **proceeded without it**: `FedAvg` averaged the three updates that arrived, weighted by
 # $n_k / (n_{Cle} + n_{Hun} + n_{Swi})$. From then on VA was no longer sampled.
 #
@@ -269,7 +270,7 @@ check_drill_weights(my_weights, runs)
 # - The course's FedAvg ran as a Flower App: `local_train`, `summary_stats` and the seeds are `fedlite`'s;
 #   Flower moved the messages and its own `FedAvg` weighted the hospitals by $n_k$.
 # - fedlite, Flower's Simulation Runtime and a TLS-secured deployment of four authenticated SuperNodes gave
-#   the same model, up to float32 rounding in the average (about $10^{-8}$) and identical accuracies.
+#   the same model, up to float32 rounding in the average (a few $10^{-8}$) and the same accuracies.
 # - Each SuperNode read only its own hospital's file, chosen by its node configuration; only counts, sums
 #   and sums of squares left a hospital before training, and only weights and scores during it.
 # - Flower's messages are larger than the weights they carry; for a 28-weight model, several times larger.
@@ -283,7 +284,7 @@ check_drill_weights(my_weights, runs)
 # **Next:** the course ends here. The [FAQ](../docs/faq.md) collects the common questions; for the
 # framework landscape go back to [07 · Where next](07_where_next.ipynb).
 #
-# 中文摘要：本节把课程中的联邦平均（FedAvg）改写成 Flower 应用，在模拟环境和四个带 TLS 与节点认证的独立进程中运行，结果与 fedlite 完全一致（仅有约 1e-8 的浮点误差）。
+# 中文摘要：本节把课程中的联邦平均（FedAvg）改写成 Flower 应用，在模拟环境和四个带 TLS 与节点认证的独立进程中运行，结果与 fedlite 一致（权重只差约 3e-8 的浮点误差）。
 # 当一家医院中途掉线时，Flower 等待超时后用其余三家继续聚合，正是第 06 节的掉线模型；真实部署还需参考两家医院清单。
 #
 # *The datasets are for teaching only: not for clinical use.*
