@@ -92,7 +92,7 @@ print(source[start:source.index("\n\n\n", start)])
 # %% [markdown]
 # ## The three runs
 #
-# The reference is `fedlite.run_federated` with exactly the app's settings. It runs here in a blink:
+# The reference is `fedlite.run_federated` with exactly the app's settings, in this one process:
 
 # %%
 ROUNDS = 2
