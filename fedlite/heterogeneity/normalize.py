@@ -79,7 +79,18 @@ def federated_mean_std(parts: Sequence[Data]) -> tuple[Tensor, Tensor]:
     """
     if not parts:
         raise ValueError("federated_mean_std needs at least one client's Data")
-    stats = [summary_stats(p) for p in parts]
+    return combine_summaries([summary_stats(p) for p in parts])
+
+
+def combine_summaries(stats: Sequence[tuple[int, Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+    """The server's half of :func:`federated_mean_std`: pooled mean and std from
+    the hospitals' ``(n_k, s_k, q_k)`` alone (summed in the order given).
+
+    This is what a real server runs when the sums arrive over the network
+    (the Flower app of notebook 08 does).
+    """
+    if not stats:
+        raise ValueError("combine_summaries needs at least one (n_k, sum, sum of squares) triple")
     n = sum(s[0] for s in stats)
     mean = sum(s[1] for s in stats) / n
     var = sum(s[2] for s in stats) / n - mean * mean

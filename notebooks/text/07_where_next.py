@@ -173,74 +173,34 @@ check_to_ndarrays(my_to_ndarrays)
 # | `evaluate(parameters, config)` | `(loss, num_examples, metrics)` | load the global model, `evaluate` on the hospital's own test data |
 
 # %% [markdown]
-# Here is the course's client written for Flower. It is not run here (Flower is not installed in this
-# course), but every line that is not Flower's own is a `fedlite` call you have used:
+# Notebook [08 · From simulation to hospitals](08_from_simulation_to_hospitals.ipynb) does this for real:
+# the course's client and FedAvg become a Flower App (`deploy/heart_fl/` in the repository) written with
+# Flower 1.42's current **Message API**, and run under Flower's Simulation Runtime and as a TLS-secured
+# deployment of four authenticated hospital processes, with the same model as `run_federated`. In that
+# API the three methods above become message handlers:
 #
-# ```python
-# # Flower, NumPyClient-style API (for reading; not executed in this course)
-# from flwr.client import ClientApp, NumPyClient
-# from flwr.common import Context, ndarrays_to_parameters
-# from flwr.server import ServerApp, ServerAppComponents, ServerConfig
-# from flwr.server.strategy import FedAvg
+# | `NumPyClient` (above) | Message API (notebook 08's app) | the same step in `fedlite` |
+# |---|---|---|
+# | `get_parameters` | the ServerApp builds the initial `ArrayRecord` itself | `make_model(..., seed=...)`, `model.state_dict()` |
+# | `fit` | a `@app.train()` handler replying an `ArrayRecord` and a `MetricRecord` with `num-examples` | `local_train`, $n_k$ = `result.num_samples` |
+# | `evaluate` | a `@app.evaluate()` handler replying a `MetricRecord` | `evaluate` on the hospital's own test data |
+# | (no equivalent) | a `@app.query()` handler: any other question, e.g. sums for standardization | `summary_stats` |
+# | `config` from `on_fit_config_fn` | the `ConfigRecord` passed to `FedAvg.start(train_config=...)`, plus `server-round` | `LocalConfig`, the round number |
 #
-# class HospitalClient(NumPyClient):
-#     def __init__(self, model, train, test, local):
-#         self.model, self.train, self.test, self.local = model, train, test, local
+# Two details matter when porting, and 08's app handles both:
 #
-#     def get_parameters(self, config):
-#         return to_ndarrays(self.model.state_dict())
+# - **Seeds.** `run_federated` gives each hospital its own seed, `round_seed(seed, round, client)`. A client
+#   must therefore know a stable index of its own (08 derives it from the hospital's name in its node
+#   configuration) and receive the base seed and the round in the config; then every batch is shuffled
+#   exactly as in `fedlite`.
+# - **Metrics.** The Message API's `FedAvg` averages every metric the clients report, weighted by
+#   `num-examples` (the key `weighted_by_key`); a weighted mean of per-hospital accuracies is the accuracy on
+#   the pooled test set. (In the older `NumPyClient` style only the loss was averaged unless you passed
+#   `evaluate_metrics_aggregation_fn`.)
 #
-#     def fit(self, parameters, config):
-#         self.model.load_state_dict(from_ndarrays(parameters, like=self.model.state_dict()))
-#         result = local_train(self.model, self.train, self.local, seed=config["seed"])
-#         return to_ndarrays(result.state), result.num_samples, {"train_loss": result.loss}
-#
-#     def evaluate(self, parameters, config):
-#         self.model.load_state_dict(from_ndarrays(parameters, like=self.model.state_dict()))
-#         metrics = evaluate(self.model, self.test)
-#         return metrics["loss"], len(self.test), {"accuracy": metrics["accuracy"]}
-#
-# def client_fn(context: Context):   # runs at each hospital
-#     train, test = load_this_hospitals_data()          # your code: the data never leaves the site
-#     return HospitalClient(logreg(), train, test, LOCAL).to_client()
-#
-# def weighted_accuracy(metrics):    # metrics: [(num_examples, {"accuracy": ...}), ...], one per hospital
-#     n = sum(num_examples for num_examples, _ in metrics)
-#     return {"accuracy": sum(num_examples * m["accuracy"] for num_examples, m in metrics) / n}
-#
-# def server_fn(context: Context):   # runs at the coordinating server
-#     strategy = FedAvg(fraction_fit=1.0,                # fedlite: participation=1.0
-#                       initial_parameters=ndarrays_to_parameters(to_ndarrays(logreg().state_dict())),
-#                       on_fit_config_fn=lambda server_round: {"seed": server_round},
-#                       evaluate_metrics_aggregation_fn=weighted_accuracy)
-#     return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=30))
-#
-# client_app, server_app = ClientApp(client_fn=client_fn), ServerApp(server_fn=server_fn)
-# ```
-
-# %% [markdown]
-# Four remarks:
-#
-# - The server never sees a name or a tensor, only lists of arrays and the counts `num_examples`, which
-#   its `FedAvg` turns into the weights $n_k/n$.
-# - The per-round settings reach the clients through `config`, a small dictionary the strategy builds
-#   every round with `on_fit_config_fn`.
-# - The seeds differ from `run_federated`'s. The snippet hands every hospital the same seed, the round
-#   number; `run_federated` gives each hospital its own, `round_seed(seed, round, client)`. Both runs are
-#   reproducible, but they shuffle the batches differently, so the snippet alone would not reproduce the
-#   code cells below bit for bit. The port below sends the base seed and the round in `config` and lets
-#   each client derive its own seed as `run_federated` does; a real client would need a stable index of
-#   its own for that.
-# - In this style, `FedAvg` averages the clients' evaluation *loss* weighted by `num_examples` by
-#   itself, but other metrics, such as accuracy, only if you pass `evaluate_metrics_aggregation_fn`
-#   (here `weighted_accuracy`); without it the strategy logs a warning and reports no accuracy.
-#
-# *Versions.* This is the `NumPyClient` style that most Flower tutorials and apps use. With Flower
-# 1.21 the recommended style became the `Message` API: weights travel as an `ArrayRecord`, and the
-# strategies live in `flwr.serverapp.strategy` (their `FedAvg` takes `fraction_train` instead of
-# `fraction_fit`, and by default averages every metric the clients report, weighted by the value each
-# client sends under the key `weighted_by_key`, `"num-examples"` unless you change it). Flower's guide "Upgrade to Message API" shows how to move a
-# `NumPyClient` app to it. The ideas, and the mapping to `fedlite`, do not change.
+# *Versions.* Most Flower tutorials still use the `NumPyClient` style; Flower 1.21 made the Message API the
+# recommended one, and its strategies live in `flwr.serverapp.strategy` (`FedAvg(fraction_train=...)`
+# instead of `fraction_fit`). Flower's guide "Upgrade to Message API" shows how to move an app.
 #
 # Is the mapping exact? We can test it without Flower: the next cell implements the same three methods
 # on top of `fedlite`, plus the strategy's side of a round (send the arrays and a config, collect
@@ -356,9 +316,11 @@ plt.show()
 #
 # | `fedlite` | Flower |
 # |---|---|
-# | `run_federated(..., rounds=R)` | a `ServerApp` that runs a `Strategy` for `ServerConfig(num_rounds=R)` |
-# | `local_train` → `ClientResult` | `NumPyClient.fit(parameters, config)` → `(parameters, num_examples, metrics)`, wrapped in a `ClientApp` |
-# | `evaluate` on a hospital's own test data | `NumPyClient.evaluate(parameters, config)` → `(loss, num_examples, metrics)` |
+# | `run_federated(..., rounds=R)` | a `ServerApp` that runs a `Strategy`: `strategy.start(grid, initial_arrays, num_rounds=R)` (Message API; `ServerConfig(num_rounds=R)` in the `NumPyClient` style) |
+# | `local_train` → `ClientResult` | a `@app.train()` handler in a `ClientApp` replying `ArrayRecord` + `MetricRecord` with `num-examples` (`NumPyClient.fit` → `(parameters, num_examples, metrics)`) |
+# | `evaluate` on a hospital's own test data | a `@app.evaluate()` handler (`NumPyClient.evaluate` → `(loss, num_examples, metrics)`) |
+# | the hospitals of one process | SuperNodes, one per site, each told its data by `--node-config`; the server is the SuperLink (notebook 08) |
+# | `normalize.federated_mean_std` | a `@app.query()` handler returning $n_k$, sums and sums of squares (notebook 08's app) |
 # | `fedavg`, weights $n_k/n$ | the `FedAvg` strategy, weights from `num_examples` |
 # | `participation=` | `fraction_fit` (`fraction_train` in the Message API) |
 # | `server_optimizer=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
@@ -632,9 +594,10 @@ check_vertical(my_answer)
 #   Fed-BioMed and FATE for production across institutions (FATE for vertical FL), FLamby for
 #   benchmarking on real medical splits, PySyft (OpenMined's library) for reviewed remote data science.
 #
-# **Next:** the course ends here. The [FAQ and glossary](../docs/faq.md) answers the five questions every
-# introduction to FL asks, each with links to the notebook that shows the answer. To start again from
-# the beginning, or to send a colleague, go back to [00 · Start here](00_start_here.ipynb). Then pick a
-# framework from the table above and port the client of this notebook to it: it is a short step now.
+# **Next:** [08 · From simulation to hospitals](08_from_simulation_to_hospitals.ipynb) runs the course's
+# FedAvg on Flower for real, across separate processes with TLS and authenticated hospitals, and the
+# [two-hospital checklist](../docs/two_hospital_checklist.md) lists what a real two-site project needs
+# beyond the code. The [FAQ and glossary](../docs/faq.md) answers the five questions every introduction to
+# FL asks, each with links to the notebook that shows the answer.
 #
 # *The datasets are for teaching only: not for clinical use.*
