@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from fedlite import LocalConfig, ServerAdam, ServerMomentum, fedavg, local_train, make_data, make_model
-from fedlite.aggregate import fedavg_loop, krum, trimmed_mean
+from fedlite.aggregate import fedavg_loop
+from fedlite.robustness.defences import krum, trimmed_mean
 from fedlite.data import Data
 from fedlite.heterogeneity import partition
 from fedlite.interop import from_ndarrays, to_ndarrays
