@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fedlite.data import Data
+from fedlite.data import Data, check_for_model
 
 
 def accuracy(logits: Tensor, y: Tensor) -> float:
@@ -76,8 +76,13 @@ def predict(model: nn.Module, x: Tensor, batch_size: int = 2048) -> Tensor:
     return torch.cat([model(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 
-def evaluate(model: nn.Module, data: Data) -> dict[str, float]:
-    """Cross-entropy ``loss``, ``accuracy`` and ROC ``auc`` of ``model`` on ``data``."""
+def evaluate(model: nn.Module, data: Data, who: str = "the evaluation data") -> dict[str, float]:
+    """Cross-entropy ``loss``, ``accuracy`` and ROC ``auc`` of ``model`` on ``data``.
+
+    ``who`` names the data in the ``ValueError`` raised when they do not fit
+    the model (labels outside ``0 .. C-1``, features of the wrong shape or dtype).
+    """
+    check_for_model(model, data, who)
     logits = predict(model, data.x)
     return {"loss": F.cross_entropy(logits, data.y).item(),
             "accuracy": accuracy(logits, data.y),
