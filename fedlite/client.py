@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from fedlite.checks import integer, number
 from fedlite.checks import seed as check_seed
 from fedlite.data import Data, check_for_model
+from fedlite.state import copy_state
 
 
 @dataclass(frozen=True)
@@ -125,5 +126,4 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
                 total.backward()
                 optimizer.step()
                 losses.append(loss.item())
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return ClientResult(state, len(data), sum(losses) / len(losses))
+    return ClientResult(copy_state(model), len(data), sum(losses) / len(losses))
