@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -28,13 +29,23 @@ from fedlite.client import ClientResult
 from fedlite.robustness.participation import Broadcast
 from fedlite.state import State, apply_update, update_of
 
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
 
 def quantize(t: Tensor, bits: int = 8) -> tuple[Tensor, float, float]:
-    """``(levels, lo, step)`` with ``t ~= lo + levels * step`` and ``levels`` in ``0 .. 2^bits - 1``."""
-    if not isinstance(bits, int) or not 1 <= bits <= 16:
+    """``(levels, lo, step)`` with ``t ~= lo + levels * step`` and ``levels`` in ``0 .. 2^bits - 1``.
+
+    ``lo`` and ``step`` travel as float32, so values beyond float32's range
+    (about ``+-3.4e38``) are refused rather than returned as Inf or NaN.
+    """
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
         raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
     if not torch.isfinite(t).all():
         raise ValueError("cannot quantize NaN or Inf values; reject that update instead")
+    if t.numel() and t.abs().max() > FLOAT32_MAX:
+        raise ValueError(f"cannot quantize values beyond float32's range (+-{FLOAT32_MAX:.3g}), got "
+                         f"{t.abs().max().item():.3g}; clip the update (or reject it) first")
+    bits = int(bits)
     if t.numel() == 0:
         raise ValueError("cannot quantize an empty tensor")
     lo, hi = float(t.min()), float(t.max())
@@ -55,10 +66,10 @@ def quantized_bytes(state: State, bits: int = 8) -> int:
 
 def top_k(t: Tensor, k: int) -> Tensor:
     """A copy of ``t`` keeping only its ``k`` entries of largest magnitude (the rest set to 0)."""
-    if not isinstance(k, int) or not 0 < k <= t.numel():
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= t.numel():
         raise ValueError(f"k must be an integer from 1 to {t.numel()} (the tensor's size), got {k!r}")
     flat = t.flatten()
-    keep = flat.abs().topk(k).indices
+    keep = flat.abs().topk(int(k)).indices
     out = torch.zeros_like(flat)
     out[keep] = flat[keep]
     return out.reshape(t.shape)
