@@ -16,11 +16,15 @@ its number of training samples.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from fedlite.state import State, cast_like
+
+if TYPE_CHECKING:
+    from fedlite.simulation import RoundContext
 
 
 def non_finite(state: State) -> str | None:
@@ -86,17 +90,20 @@ def mean_counter(values: Sequence[Tensor]) -> Tensor:
     return quotient + torch.div(2 * remainder + k, 2 * k, rounding_mode="floor")
 
 
-def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """FedAvg: the weighted average ``sum_k (n_k / n) w_k`` of client states.
 
     Parameters
     ----------
     states
         One ``state_dict`` per client, all of the same architecture.
-    weights
-        One non-negative number per client, usually its sample count ``n_k``;
-        they are normalised to ``n_k / n``. Pass equal weights for the plain
+    num_samples
+        One non-negative number per client, its sample count ``n_k``; they
+        are normalised to ``n_k / n``. Pass equal numbers for the plain
         (unweighted) mean.
+    context
+        The round's :class:`fedlite.simulation.RoundContext` when called by
+        the round loop; FedAvg does not need it.
 
     Notes
     -----
@@ -105,7 +112,7 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     mean over clients, rounded half up (:func:`mean_counter`).
     """
     check_states(states)
-    p = normalize_weights(weights, len(states))
+    p = normalize_weights(num_samples, len(states))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         if not ref.is_floating_point():
@@ -116,7 +123,7 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     return out
 
 
-def fedavg_loop(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg_loop(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """The same FedAvg written as the plainest possible loop (the answer key).
 
     Used by the tests to check :func:`fedavg`; read this one first if the
@@ -124,7 +131,7 @@ def fedavg_loop(states: Sequence[State], weights: Sequence[float]) -> dict[str, 
     integers (exact) and divided by the number of clients, rounding half up.
     """
     check_states(states)
-    p = normalize_weights(weights, len(states)).tolist()  # n_k / n, computed without overflow
+    p = normalize_weights(num_samples, len(states)).tolist()  # n_k / n, computed without overflow
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         if not ref.is_floating_point():

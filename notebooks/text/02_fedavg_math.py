@@ -488,7 +488,7 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (�
 # - New in `fedlite.measure`: `gradient`, `spread`, `local_steps`; in `fedlite.state`: `flatten`, `distance`;
 #   in `fedlite.simulation`: `run_until`.
 #
-# **Next:** [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb): hospitals whose patients and scanners
+# **Next:** [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb): hospitals whose patients and scanners
 # differ, what that does to FedAvg, and what helps.
 #
 # *The datasets and models here are for teaching only: not for clinical use.*

@@ -691,6 +691,6 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 #
 # **Next:** [06 · Systems and robustness](06_systems_and_robustness.ipynb): communication, stragglers and
 # dropouts, and what a faulty or malicious hospital can do to the global model.
-# **Previous:** [04 · Medical use cases](04_medical_use_cases.ipynb).
+# **Previous:** [04b · Patients' devices and drug discovery](04b_devices_and_drug_discovery.ipynb).
 #
 # *The datasets and models are for teaching only: not for clinical use.*
