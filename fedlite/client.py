@@ -94,11 +94,15 @@ def proximal_term(model: nn.Module, anchor: list[Tensor]) -> Tensor:
     return sum(((p - a) ** 2).sum() for p, a in zip(model.parameters(), anchor))  # type: ignore[return-value]
 
 
+class Diverged(RuntimeError):
+    """Local training produced a NaN or Inf loss; the round loop adds which round and client."""
+
+
 def check_loss(loss: float, config: LocalConfig) -> None:
-    """Raise ``RuntimeError`` if the local loss is NaN or Inf: training has diverged."""
+    """Raise :class:`Diverged` if the local loss is NaN or Inf: the model would be NaN too."""
     if not math.isfinite(loss):
-        raise RuntimeError(f"local training diverged: the loss became {loss}; lower the learning rate "
-                           f"(lr={config.lr}) or standardize the features")
+        raise Diverged(f"local training diverged: the loss became {loss}; lower the learning rate "
+                       f"(lr={config.lr}) or standardize the features")
 
 
 def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int) -> ClientResult:
@@ -110,7 +114,8 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
     if len(data) == 0:
         raise ValueError("this client has no samples; remove it or give it data before training")
     check_for_model(model, data, "the training data")
-    generator = torch.Generator().manual_seed(check_seed(seed))
+    seed = check_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     anchor = [p.detach().clone() for p in model.parameters()] if config.mu > 0 else []
     optimizer = make_optimizer(model, config)
     losses: list[float] = []
@@ -142,7 +147,10 @@ def train_clients(model: nn.Module, clients: Sequence[Data], chosen: Sequence[in
     results = {}
     for k in chosen:
         model.load_state_dict(starts[k])
-        results[k] = local_train(model, clients[k], config, seed=seeds[k])
+        try:
+            results[k] = local_train(model, clients[k], config, seed=seeds[k])
+        except Diverged as err:
+            raise Diverged(f"client {k}: {err}") from err
     return results
 
 
