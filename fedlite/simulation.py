@@ -133,7 +133,7 @@ a straggler past the deadline)."""
 
 @dataclass
 class Federation:
-    """Everything that survives from one round to the next; build it with :func:`start`.
+    """Everything that survives from one round to the next; build it with :func:`start_federation`.
 
     ``global_state`` is the server's model; ``private[k]`` the tensors client
     ``k`` keeps at home (FedBN's ``local_keys``) as of its last round;
@@ -154,7 +154,7 @@ class Federation:
     on_update: UpdateHook | None = None
 
 
-def start(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
+def start_federation(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
           aggregate: Aggregator = fedavg, on_update: UpdateHook | None = None) -> Federation:
     """A federation before round 1: ``model``'s weights are ``w_1``, nobody has trained yet."""
     seed = check_seed(seed)
@@ -258,7 +258,7 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     The other arguments are those of :func:`federated_round`.
     """
     _check_run(clients, rounds, participation, client_tests)
-    federation = start(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
     history = History(name)
     for _ in trange(rounds, desc=name, disable=not progress):
@@ -328,7 +328,7 @@ def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: 
     the target was not reached.
     """
     integer(max_rounds, "max_rounds", minimum=1)
-    federation = start(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
     history = History(name)
     while federation.round < max_rounds:

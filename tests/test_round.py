@@ -9,7 +9,7 @@ from torch import nn
 import fedlite as fl
 from fedlite.heterogeneity.partition import iid
 from fedlite.robustness.participation import RandomDropout
-from fedlite.simulation import federated_round, run_until, start
+from fedlite.simulation import federated_round, run_until, start_federation
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
@@ -50,7 +50,7 @@ def test_stepping_the_round_equals_run_federated_with_fedbn_and_dropouts():
     assert len(set(dropout.dropped)) > 2 and len({t for t, _ in dropout.dropped}) > 1   # dropouts do vary
 
     model = bn_model()
-    federation = start(model, seed=5, on_update=RandomDropout(0.3, seed=1))
+    federation = start_federation(model, seed=5, on_update=RandomDropout(0.3, seed=1))
     stepped = fl.History("FedAvg")
     for _ in range(ROUNDS):
         federation, record = federated_round(model, clients, data, federation, client_tests=clients,
