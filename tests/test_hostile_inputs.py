@@ -15,7 +15,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -66,7 +66,8 @@ def test_secure_sum_refuses_a_sum_outside_its_range(vectors):
 @given(k=st.integers(1, 6), value=st.floats(-LIMIT * 0.999, LIMIT * 0.999), seed=st.integers(0, 99))
 def test_secure_sum_is_exact_or_refuses(k, value, seed):
     vectors = {i: np.array([value]) for i in range(k)}
-    if abs(k * value) >= LIMIT * 0.999:
+    assume(not LIMIT * 0.9999 < abs(k * value) < LIMIT * 1.0001)    # the last bit at the edge is float rounding
+    if abs(k * value) >= LIMIT:
         with pytest.raises(ValueError, match="sum"):
             secure_sum(vectors, session_seed=seed)
     else:
@@ -100,12 +101,12 @@ class BNNet(nn.Module):
 
 def test_secure_fedavg_with_batchnorm_matches_fedavg_counters_included():
     """Unequal clients (different step counts) over 8 rounds in a narrow field
-    (|sum| < 128): weighting the counters by n_k would leave the range in round 1."""
+    (|sum| < 512): weighting the counters by n_k would leave the range within a few rounds."""
     clients = [tabular(30, seed=1), tabular(50, seed=2), tabular(20, seed=3)]
     test, local = tabular(20, seed=9), LocalConfig(epochs=1, batch_size=8, lr=0.05)
     plain_model, secure_model = BNNet(), BNNet()
     run_federated(plain_model, clients, test, rounds=8, local=local, progress=False)
-    secure = SecureFedAvg(secure_model, num_clients=3, scale=2**40, bits=48)
+    secure = SecureFedAvg(num_clients=3, scale=2**38, bits=48)
     run_federated(secure_model, clients, test, rounds=8, local=local, on_update=secure.on_update,
                   aggregate=secure.aggregate, progress=False)
     plain, masked = plain_model.state_dict(), secure_model.state_dict()
@@ -355,9 +356,12 @@ def test_numpy_numbers_give_the_same_answer_as_python_numbers(call):
 
 
 def test_numpy_numbers_in_the_privacy_hooks():
-    model = logreg()
-    DPFedAvg(model, clip=np.float32(1.0), noise_multiplier=np.float64(0.5), seed=np.int64(0))
-    SecureFedAvg(model, num_clients=np.int64(3), scale=np.int64(SCALE), bits=np.int64(BITS))
+    a = DPFedAvg(clip=np.float32(1.0), noise_multiplier=np.float64(0.5), seed=np.int64(0))
+    b = DPFedAvg(clip=1.0, noise_multiplier=0.5, seed=0)
+    assert torch.equal(torch.randn(3, generator=a.generator), torch.randn(3, generator=b.generator))
+    secure = SecureFedAvg(num_clients=np.int64(3), scale=np.int64(SCALE), bits=np.int64(BITS),
+                          session_seed=np.int64(2))
+    assert secure.clients == [0, 1, 2] and type(secure.bits) is int
 
 
 # --- 8. messages that are right -------------------------------------------------------------------

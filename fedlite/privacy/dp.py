@@ -56,6 +56,7 @@ from torch import Tensor
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.checks import integer, number
+from fedlite.checks import seed as check_seed
 from fedlite.client import ClientResult
 from fedlite.simulation import RoundContext
 from fedlite.state import State, apply_update, norm, update_of
@@ -148,7 +149,7 @@ class DPFedAvg:
     def __init__(self, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
         self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(check_seed(seed))
         self.norms: list[float] = []
         self.rounds = 0
 
