@@ -55,7 +55,8 @@ def check_states(states: Sequence[State]) -> None:
                     f"client 0 has {tuple(ref[name].shape)} / {ref[name].dtype}")
         if (bad := non_finite(state)) is not None:
             raise ValueError(f"client {k}, parameter {bad!r} contains NaN or Inf; "
-                             "drop or repair that client's update before aggregating")
+                             "drop or repair that client's update before aggregating "
+                             "(fedlite.robustness.defences.Validated rejects such updates)")
 
 
 def normalize_weights(weights: Sequence[float], count: int) -> Tensor:

@@ -122,7 +122,7 @@ def pool(parts: Sequence[Data]) -> Data:
     return Data(torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts]))
 
 
-def split(data: Data, parts: Sequence[np.ndarray]) -> list[Data]:
+def subsets(data: Data, parts: Sequence[np.ndarray]) -> list[Data]:
     """Cut ``data`` into clients, one per index array (from ``fedlite.heterogeneity.partition``).
 
     The arrays must be a partition: together they hold every index

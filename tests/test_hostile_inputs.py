@@ -31,7 +31,7 @@ from fedlite.privacy.secagg import BITS, SCALE, SecureFedAvg, encode, secure_sum
 from fedlite.robustness.compression import dequantize, quantize, top_k
 from fedlite.datasets.readers import read_heart_table, read_medmnist
 from fedlite.simulation import run_centralized, run_federated, run_local_only
-from fedlite.data import split
+from fedlite.data import subsets
 
 LIMIT = 2.0 ** (BITS - 1) / SCALE          # secure aggregation's range: |sum| < 2^23 with the defaults
 
@@ -194,19 +194,19 @@ def test_run_federated_names_the_client_with_wrong_features():
     ([np.array([0.0, 1.5, 2.0]), [3, 4, 5]], "integer"),    # fractional
     ([[0, 1, 2], [3, 4]], "not in any"),                    # sample 5 dropped
 ])
-def test_split_refuses_what_is_not_a_partition(parts, fix):
+def test_subsets_refuses_what_is_not_a_partition(parts, fix):
     with pytest.raises(ValueError, match=fix):
-        split(tabular(6), [np.asarray(p) for p in parts])
+        subsets(tabular(6), [np.asarray(p) for p in parts])
 
 
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(2, 40), k=st.integers(1, 5), drop=st.integers(0, 10_000), seed=st.integers(0, 999))
-def test_split_notices_any_dropped_sample(n, k, drop, seed):
+def test_subsets_notices_any_dropped_sample(n, k, drop, seed):
     parts = partition.iid(n, min(k, n), seed=seed)
     victim = drop % n
     parts = [p[p != victim] for p in parts]
     with pytest.raises(ValueError, match=f"not in any.*{victim}"):
-        split(tabular(n), parts)
+        subsets(tabular(n), parts)
 
 
 def test_quantity_skew_refuses_a_negative_min_size():

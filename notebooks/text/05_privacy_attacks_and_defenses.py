@@ -480,14 +480,10 @@ for s in budget_sigmas:
 # even those. Each hospital takes one full-batch step per round, for 10 rounds.
 
 # %%
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-names = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in names])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in names]
-heart_test = fl.pool([standardize(heart[h]["test"], mean, std) for h in names])
+names, heart_train, heart_tests, _, _ = heart_hospitals()
+heart_test = fl.pool(heart_tests)
 print("training patients per hospital:", {h: len(d) for h, d in zip(names, heart_train)},
       f"  pooled test set: {len(heart_test)}")
 
@@ -585,7 +581,7 @@ import time
 from fedlite.heterogeneity.hospitals import make_hospitals
 
 COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
-cost_hospitals = make_hospitals(train, 3, split="iid", seed=0)
+cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
 local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05, momentum=0.9)
 
 
