@@ -339,7 +339,7 @@ def test_numpy_numbers_in_local_config_and_the_run():
     lambda i: krum([{"w": torch.tensor([float(k)])} for k in range(5)], f=i(1)),
     lambda i: dp_epsilon(np.float32(1.0), np.float64(0.5), i(3), np.float64(1e-5)),
     lambda i: run_centralized(logreg(), tabular(16), tabular(8), epochs=i(2), seed=i(0), progress=False).rounds,
-    lambda i: run_local_only(logreg(), [tabular(16)], tabular(8), epochs=i(2), seed=i(0), progress=False).rounds,
+    lambda i: run_local_only(logreg(), [tabular(16)], tabular(8), epochs=i(2), seed=i(0), progress=False)[0].rounds,
 ])
 def test_numpy_numbers_give_the_same_answer_as_python_numbers(call):
     def same(a, b):
