@@ -355,6 +355,20 @@ def test_numpy_numbers_give_the_same_answer_as_python_numbers(call):
     assert same(call(np.int64), call(int))
 
 
+def test_numpy_numbers_in_the_robustness_hooks():
+    from fedlite.heterogeneity.personalize import fine_tune
+    from fedlite.robustness import compression, malicious, participation
+    assert compression.Quantize(np.int64(4)).bits == 4
+    assert compression.TopK(np.float32(0.5)).ratio == 0.5
+    malicious.scaled([0], np.float32(2.0))
+    late = participation.Deadline([np.float32(10.0)], np.float64(1.0), epochs=np.int64(2), jitter=np.float32(0.1),
+                                  seed=np.int64(1))
+    assert late.epochs == 2 and late.seed == 1
+    a = fine_tune(logreg(), tabular(16), epochs=np.int64(1), local=FAST, seed=np.int64(0)).state_dict()
+    b = fine_tune(logreg(), tabular(16), epochs=1, local=FAST, seed=0).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_numpy_numbers_in_the_privacy_hooks():
     a = DPFedAvg(clip=np.float32(1.0), noise_multiplier=np.float64(0.5), seed=np.int64(0))
     b = DPFedAvg(clip=1.0, noise_multiplier=0.5, seed=0)
