@@ -19,8 +19,9 @@ the names never need to travel; both sides only have to agree on the order.
       w = sum_k (n_k / n) * w_k,      n = sum_k n_k
 
   which *is* :func:`fedlite.aggregate.fedavg`, applied to the arrays named
-  by their position (summed in float64, cast back to each array's dtype,
-  integer arrays such as BatchNorm's ``num_batches_tracked`` rounded).
+  by their position (summed in float64, cast back to each array's dtype;
+  integer arrays such as BatchNorm's ``num_batches_tracked`` are counters,
+  which take the plain mean over clients, rounded).
 
 The three functions are all it takes to put fedlite's client behind a
 framework's interface; notebook 07 does it and checks that one round gives
@@ -135,7 +136,8 @@ def weighted_average(results: Sequence[tuple[Sequence[np.ndarray], float]]) -> N
     -------
     list of numpy.ndarray
         The weighted average, array by array, each in its input dtype
-        (integer arrays rounded to the nearest integer).
+        (integer arrays: the plain, unweighted mean over clients, rounded
+        half up, as in :func:`fedlite.aggregate.fedavg`).
     """
     if len(results) == 0:
         raise ValueError("nothing to average: got no (arrays, num_examples) pairs")

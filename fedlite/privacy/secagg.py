@@ -255,10 +255,13 @@ class SecureFedAvg:
         run_federated(model, hospitals, test, rounds=5, on_update=secure.on_update,
                       aggregate=secure.aggregate)
 
-    Hospital ``k`` sends ``mask(encode([n_k * w_k, n_k]))``: its weights
-    times its sample count, with the count appended, so that the unmasked sum
-    ``[sum n_k w_k, sum n_k]`` gives FedAvg's ``sum_k (n_k / n) w_k`` without
-    the server learning any single ``n_k`` or ``w_k``. All ``num_clients``
+    Hospital ``k`` sends ``mask(encode([n_k * w_k, c_k, n_k, 1]))``: its
+    weights times its sample count, its integer counters ``c_k`` as they are,
+    then the count and a 1, so that the unmasked sum ``[sum n_k w_k, sum c_k,
+    n, m]`` gives FedAvg's ``sum_k (n_k / n) w_k`` and the counters' mean
+    (:func:`averages`) without the server learning any single ``n_k`` or
+    ``w_k``. Each hospital first checks that ``num_clients`` times its largest
+    entry fits the fixed-point range, so the sum cannot wrap. All ``num_clients``
     hospitals take part in the masking each round; one that was not sampled
     or dropped out is handled like a dropout. The round number (fresh masks
     every round), the ids of the hospitals whose vectors arrived and the shape
