@@ -32,8 +32,20 @@ class Data(NamedTuple):
         return int(self.y.max().item()) + 1 if len(self) else 0
 
     def subset(self, index: np.ndarray | Sequence[int] | Tensor) -> Data:
-        """The samples at ``index`` (a copy; the original is untouched)."""
-        idx = torch.as_tensor(np.asarray(index), dtype=torch.long)
+        """The samples at ``index`` (a copy; the original is untouched).
+
+        Indices must be integers in ``0 .. len-1``: a negative one would wrap
+        around to the end, a fractional one be truncated and a boolean mask be
+        read as indices 0 and 1, so each is a ``ValueError``.
+        """
+        idx = torch.as_tensor(np.asarray(index))
+        if idx.numel() and (idx.is_floating_point() or idx.dtype == torch.bool or idx.is_complex()):
+            raise ValueError(f"sample indices must be integers, got {idx.dtype}; for a boolean mask "
+                             "use np.flatnonzero(mask)")
+        if idx.numel() and (idx.min() < 0 or idx.max() >= len(self)):
+            raise ValueError(f"sample indices must be in 0 .. {len(self) - 1}, got {idx.min().item()} .. "
+                             f"{idx.max().item()}")
+        idx = idx.long()
         return Data(self.x[idx], self.y[idx])
 
 

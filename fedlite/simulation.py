@@ -281,7 +281,10 @@ def run_centralized(model: nn.Module, train: Data, test: Data, *, epochs: int,
     one_epoch = replace(local, epochs=1)
     history = History(name)
     for t in trange(1, epochs + 1, desc=name, disable=not progress):
-        result = local_train(model, train, one_epoch, seed=round_seed(seed, t, 0))
+        try:
+            result = local_train(model, train, one_epoch, seed=round_seed(seed, t, 0))
+        except Diverged as err:
+            raise Diverged(f"epoch {t}: {err}") from err
         history.rounds.append(Round(t, evaluate(model, test), {0: {"n": len(train), "train_loss": result.loss}}))
     return history
 
@@ -309,7 +312,10 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
         per_client, on_test = {}, []
         for k, data in enumerate(clients):
             model.load_state_dict(states[k])
-            result = local_train(model, data, one_epoch, seed=round_seed(seed, t, k))
+            try:
+                result = local_train(model, data, one_epoch, seed=round_seed(seed, t, k))
+            except Diverged as err:
+                raise Diverged(f"epoch {t}, client {k}: {err}") from err
             states[k] = result.state
             on_test.append(evaluate(model, test))
             own = evaluate(model, client_tests[k]) if client_tests is not None else on_test[-1]

@@ -209,6 +209,15 @@ def test_subsets_notices_any_dropped_sample(n, k, drop, seed):
         subsets(tabular(n), parts)
 
 
+@pytest.mark.parametrize("index, fix", [
+    ([0, -1], r"0 \.\. 5"), ([0, 6], r"0 \.\. 5"), (np.array([0.0, 1.5]), "integers"),
+    (np.array([True, False, True, False, False, False]), "flatnonzero"),
+])
+def test_subset_refuses_wrapping_truncated_and_boolean_indices(index, fix):
+    with pytest.raises(ValueError, match=fix):
+        tabular(6).subset(index)
+
+
 def test_quantity_skew_refuses_a_negative_min_size():
     with pytest.raises(ValueError, match="min_size"):
         partition.quantity_skew(10, 2, alpha=1.0, seed=0, min_size=-1)
@@ -250,6 +259,14 @@ def test_a_diverging_client_stops_the_run_naming_round_and_client():
     with pytest.raises(RuntimeError, match=r"round 1, client 1.*loss"):
         run_federated(logreg(), clients, tabular(8), rounds=3, local=LocalConfig(lr=1.0, epochs=3, batch_size=8),
                       progress=False)
+
+
+def test_the_baselines_name_the_epoch_and_client_that_diverged():
+    fast = LocalConfig(lr=1.0, epochs=1, batch_size=8)
+    with pytest.raises(RuntimeError, match=r"epoch 1, client 1: local training diverged"):
+        run_local_only(logreg(), [tabular(16), diverging()], tabular(8), epochs=2, local=fast, progress=False)
+    with pytest.raises(RuntimeError, match=r"epoch \d: local training diverged"):
+        run_centralized(logreg(), diverging(), tabular(8), epochs=3, local=fast, progress=False)
 
 
 # --- 6. overflow in arithmetic -------------------------------------------------------------------
