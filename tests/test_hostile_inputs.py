@@ -152,6 +152,13 @@ def test_local_train_and_evaluate_reject_bad_labels(kind):
 
 
 @pytest.mark.parametrize("kind", BAD_LABELS)
+def test_the_gradient_rejects_bad_labels(kind):
+    from fedlite.measure import gradient
+    with pytest.raises(ValueError, match=r"label.*0 \.\. 1"):
+        gradient(logreg(), Data(torch.randn(4, 4), BAD_LABELS[kind]))
+
+
+@pytest.mark.parametrize("kind", BAD_LABELS)
 def test_run_federated_names_the_client_with_bad_labels(kind):
     clients = [tabular(8), Data(torch.randn(4, 4), BAD_LABELS[kind])]
     with pytest.raises(ValueError, match=r"client 1.*label"):
