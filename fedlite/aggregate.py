@@ -60,19 +60,40 @@ def check_states(states: Sequence[State]) -> None:
     for k, state in enumerate(states):
         if (bad := non_finite(state)) is not None:
             raise ValueError(f"client {k}, parameter {bad!r} contains NaN or Inf; "
-                             "drop or repair that client's update before aggregating")
+                             "drop or repair that client's update before aggregating "
+                             "(fedlite.robustness.defences.Validated rejects such updates)")
 
 
 def normalize_weights(weights: Sequence[float], count: int) -> Tensor:
-    """Turn raw weights (e.g. sample counts ``n_k``) into ``n_k / n`` (float64, sums to 1)."""
-    w = torch.as_tensor(list(weights), dtype=torch.float64)
+    """Turn raw weights (e.g. sample counts ``n_k``) into ``n_k / n`` (float64, sums to 1).
+
+    Divides by the largest weight first, so weights near float64's limit
+    (``1e308``) do not overflow their sum into ``inf``.
+    """
+    w = torch.as_tensor([float(x) for x in weights], dtype=torch.float64)
     if w.ndim != 1 or w.numel() != count:
         raise ValueError(f"expected one weight per client ({count}), got {w.numel()}")
     if not torch.isfinite(w).all() or (w < 0).any():
         raise ValueError(f"weights must be finite and non-negative (e.g. sample counts), got {w.tolist()}")
-    if w.sum() <= 0:
+    if w.max() <= 0:
         raise ValueError("all weights are zero: at least one client must have samples")
+    w = w / w.max()
     return w / w.sum()
+
+
+def mean_counter(values: Sequence[Tensor]) -> Tensor:
+    """The unweighted mean of integer tensors, rounded half up, exact for any int64 value.
+
+    Integer buffers (BatchNorm's ``num_batches_tracked``) are counters, not
+    weights: every aggregator takes their plain mean over the clients, never
+    ``n_k``-weighted (``n_k`` times a counter is what overflows, and what
+    secure aggregation could not sum in range). With ``x = K q + r``
+    (``0 <= r < K``) the mean is ``sum q + round(sum r / K)``: no sum leaves int64.
+    """
+    stacked, k = torch.stack(list(values)), len(values)
+    quotient = torch.div(stacked, k, rounding_mode="floor").sum(0)
+    remainder = torch.remainder(stacked, k).sum(0)
+    return quotient + torch.div(2 * remainder + k, 2 * k, rounding_mode="floor")
 
 
 def fedavg(states: Sequence[State], num_samples: Sequence[float],
@@ -94,16 +115,18 @@ def fedavg(states: Sequence[State], num_samples: Sequence[float],
     Notes
     -----
     The sum is taken in float64 and cast back. Integer buffers (BatchNorm's
-    ``num_batches_tracked``) are averaged the same way and then *rounded* to
-    the nearest integer, instead of being truncated by an integer cast.
+    ``num_batches_tracked``) are counters, not weights: they take the plain
+    mean over clients, rounded half up (:func:`mean_counter`).
     """
     check_states(states)
     p = normalize_weights(num_samples, len(states))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
+        if not ref.is_floating_point():
+            out[name] = mean_counter([s[name] for s in states]).to(ref.dtype)
+            continue
         stacked = torch.stack([s[name] for s in states]).to(torch.float64)  # one cast, same values
-        mean = torch.tensordot(p, stacked, dims=1)
-        out[name] = cast_like(mean, ref)
+        out[name] = cast_like(torch.tensordot(p, stacked, dims=1), ref)
     return out
 
 
@@ -112,15 +135,20 @@ def fedavg_loop(states: Sequence[State], num_samples: Sequence[float],
     """The same FedAvg written as the plainest possible loop (the answer key).
 
     Used by the tests to check :func:`fedavg`; read this one first if the
-    ``tensordot`` above looks opaque.
+    ``tensordot`` above looks opaque. Integer buffers are summed as Python
+    integers (exact) and divided by the number of clients, rounding half up.
     """
     check_states(states)
-    normalize_weights(num_samples, len(states))  # only to validate them
-    total = float(sum(num_samples))
+    p = normalize_weights(num_samples, len(states)).tolist()  # n_k / n, computed without overflow
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
+        if not ref.is_floating_point():
+            totals = [sum(column) for column in zip(*(s[name].reshape(-1).tolist() for s in states))]
+            out[name] = torch.tensor([(2 * t + len(states)) // (2 * len(states)) for t in totals],
+                                     dtype=ref.dtype).reshape(ref.shape)
+            continue
         acc = torch.zeros(ref.shape, dtype=torch.float64)
-        for state, n_k in zip(states, num_samples):
-            acc += (float(n_k) / total) * state[name].to(torch.float64)
+        for state, p_k in zip(states, p):
+            acc += p_k * state[name].to(torch.float64)
         out[name] = cast_like(acc, ref)
     return out

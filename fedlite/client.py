@@ -13,6 +13,7 @@ which pulls the local model back towards the global model it started from;
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,7 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fedlite.data import Data
+from fedlite.checks import integer, number
+from fedlite.checks import seed as check_seed
+from fedlite.data import Data, check_for_model
 from fedlite.state import State, copy_state
 
 
@@ -41,18 +44,17 @@ class LocalConfig:
     mu: float = 0.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
-            raise ValueError(f"batch_size must be a positive integer or None (full batch), got {self.batch_size!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr (learning rate) must be > 0, got {self.lr!r}")
+        # NumPy numbers are accepted and stored as Python ones (frozen: hence object.__setattr__)
+        fields = {"epochs": integer(self.epochs, "epochs", minimum=1),
+                  "batch_size": None if self.batch_size is None else
+                  integer(self.batch_size, "batch_size (or None: full batch)", minimum=1),
+                  "lr": number(self.lr, "lr (learning rate)", above=0),
+                  "momentum": number(self.momentum, "momentum", at_least=0, below=1),
+                  "mu": number(self.mu, "mu (FedProx strength)", at_least=0)}
         if self.optimizer not in ("sgd", "adam"):
             raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if not self.mu >= 0:
-            raise ValueError(f"mu (FedProx strength) must be >= 0, got {self.mu!r}")
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass
@@ -92,6 +94,17 @@ def proximal_term(model: nn.Module, anchor: list[Tensor]) -> Tensor:
     return sum(((p - a) ** 2).sum() for p, a in zip(model.parameters(), anchor))  # type: ignore[return-value]
 
 
+class Diverged(RuntimeError):
+    """Local training produced a NaN or Inf loss; the round loop adds which round and client."""
+
+
+def check_loss(loss: float, config: LocalConfig) -> None:
+    """Raise :class:`Diverged` if the local loss is NaN or Inf: the model would be NaN too."""
+    if not math.isfinite(loss):
+        raise Diverged(f"local training diverged: the loss became {loss}; lower the learning rate "
+                       f"(lr={config.lr}) or standardize the features")
+
+
 def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int) -> ClientResult:
     """Train ``model`` in place on ``data`` for ``config.epochs`` epochs.
 
@@ -100,6 +113,8 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
     """
     if len(data) == 0:
         raise ValueError("this client has no samples; remove it or give it data before training")
+    check_for_model(model, data, "the training data")
+    seed = check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     anchor = [p.detach().clone() for p in model.parameters()] if config.mu > 0 else []
     optimizer = make_optimizer(model, config)
@@ -111,6 +126,7 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
             for x, y in batches(data, config.batch_size, generator):
                 optimizer.zero_grad()
                 loss = F.cross_entropy(model(x), y)
+                check_loss(loss.item(), config)
                 total = loss + config.mu / 2 * proximal_term(model, anchor) if anchor else loss
                 total.backward()
                 optimizer.step()
@@ -131,7 +147,10 @@ def train_clients(model: nn.Module, clients: Sequence[Data], chosen: Sequence[in
     results = {}
     for k in chosen:
         model.load_state_dict(starts[k])
-        results[k] = local_train(model, clients[k], config, seed=seeds[k])
+        try:
+            results[k] = local_train(model, clients[k], config, seed=seeds[k])
+        except Diverged as err:
+            raise Diverged(f"client {k}: {err}") from err
     return results
 
 

@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig, local_train
-from fedlite.data import Data
+from fedlite.data import Data, check_for_model
 from fedlite.simulation import round_seed
 from fedlite.state import State, copy_state, distance, flatten, update_of
 
@@ -55,6 +55,7 @@ def gradient(model: nn.Module, data: Data) -> dict[str, Tensor]:
     """
     if len(data) == 0:
         raise ValueError("cannot take a gradient on empty data: give the hospital at least one sample")
+    check_for_model(model, data, "the data")
     params = dict(model.named_parameters())
     model.train()
     loss = F.cross_entropy(model(data.x), data.y)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fedlite.data import Data
+from fedlite.data import Data, check_for_model
 
 
 def accuracy(logits: Tensor, y: Tensor) -> float:
@@ -41,9 +41,16 @@ def roc_auc(scores: Tensor, y: Tensor) -> float:
     """Binary ROC AUC of ``scores`` (higher = more positive) for labels ``y`` in {0, 1}.
 
     Returns ``nan`` when ``y`` holds only one class (AUC is undefined then).
+    Raises ``ValueError`` for labels other than 0 and 1 and for NaN scores,
+    which have no rank.
     """
     if scores.shape != y.shape or scores.ndim != 1:
         raise ValueError(f"scores and y must be 1-D of equal length, got {tuple(scores.shape)} and {tuple(y.shape)}")
+    if not ((y == 0) | (y == 1)).all():
+        raise ValueError(f"binary ROC AUC needs labels 0 and 1 only, got {sorted(set(y.tolist()))[:5]}; "
+                         "for more classes use macro_auc, or pass (y == c) for one class")
+    if scores.isnan().any():
+        raise ValueError("scores contain NaN, which has no rank; check the model's outputs (did training diverge?)")
     pos = y == 1
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
     if n_pos == 0 or n_neg == 0:
@@ -69,8 +76,13 @@ def predict(model: nn.Module, x: Tensor, batch_size: int = 2048) -> Tensor:
     return torch.cat([model(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 
-def evaluate(model: nn.Module, data: Data) -> dict[str, float]:
-    """Cross-entropy ``loss``, ``accuracy`` and ROC ``auc`` of ``model`` on ``data``."""
+def evaluate(model: nn.Module, data: Data, who: str = "the evaluation data") -> dict[str, float]:
+    """Cross-entropy ``loss``, ``accuracy`` and ROC ``auc`` of ``model`` on ``data``.
+
+    ``who`` names the data in the ``ValueError`` raised when they do not fit
+    the model (labels outside ``0 .. C-1``, features of the wrong shape or dtype).
+    """
+    check_for_model(model, data, who)
     logits = predict(model, data.x)
     return {"loss": F.cross_entropy(logits, data.y).item(),
             "accuracy": accuracy(logits, data.y),

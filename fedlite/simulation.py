@@ -41,8 +41,10 @@ from tqdm.auto import trange
 
 from fedlite.aggregate import fedavg
 from fedlite.batched import choose_engine, train_clients_batched
-from fedlite.client import ClientResult, LocalConfig, TrainClients, local_train, train_clients
-from fedlite.data import Data
+from fedlite.checks import integer, number
+from fedlite.checks import seed as check_seed
+from fedlite.client import ClientResult, Diverged, LocalConfig, TrainClients, local_train, train_clients
+from fedlite.data import Data, check_for_model
 from fedlite.history import History, Round
 from fedlite.metrics import evaluate
 from fedlite.server import ServerOptimizer
@@ -51,8 +53,8 @@ from fedlite.state import State, copy_state, state_bytes
 
 @functools.lru_cache(maxsize=2**16)  # the batched seeds runner asks twice per client; SeedSequence is slow
 def round_seed(seed: int, round_: int, client: int) -> int:
-    """A distinct, reproducible seed for one client in one round."""
-    return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
+    """A distinct, reproducible seed for one client in one round (``seed``: a non-negative integer)."""
+    return int(np.random.SeedSequence([check_seed(seed), round_, client]).generate_state(1)[0])
 
 
 def sample_clients(num_clients: int, participation: float, rng: np.random.Generator) -> list[int]:
@@ -70,9 +72,8 @@ def batchnorm_keys(model: nn.Module) -> list[str]:
 
 def _check_run(clients: Sequence[Data], rounds: int, participation: float,
                client_tests: Sequence[Data] | None) -> None:
-    if not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    if not 0 < participation <= 1:
+    integer(rounds, "rounds", minimum=1)
+    if not 0 < number(participation, "participation (the fraction of clients sampled per round)") <= 1:
         raise ValueError(f"participation (the fraction of clients sampled per round) must be in (0, 1], "
                          f"got {participation!r}")
     if len(clients) == 0:
@@ -83,6 +84,28 @@ def _check_run(clients: Sequence[Data], rounds: int, participation: float,
     if client_tests is not None and len(client_tests) != len(clients):
         raise ValueError(f"client_tests must have one Data per client ({len(clients)}), "
                          f"got {len(client_tests)}")
+
+
+def check_inputs(model: nn.Module, clients: Sequence[Data], test: Data,
+                 client_tests: Sequence[Data] | None = None) -> None:
+    """Check every dataset against ``model`` once, before any training, naming the one that does not fit.
+
+    Labels must be class ids the model can output, inputs of a shape and
+    dtype it can read (:func:`fedlite.data.check_for_model`).
+    """
+    for k, data in enumerate(clients):
+        check_for_model(model, data, f"client {k}")
+    check_for_model(model, test, "the test set")
+    for k, data in enumerate(client_tests or []):
+        check_for_model(model, data, f"client {k}'s test data")
+
+
+def check_local_keys(local_keys: Sequence[str], state: State) -> None:
+    """Raise ``ValueError`` unless every ``local_keys`` entry names a tensor of ``state``."""
+    unknown = [key for key in local_keys if key not in state]
+    if unknown:
+        raise ValueError(f"local_keys {unknown} are not in the model's state (it has e.g. {list(state)[:4]}); "
+                         "check the spelling, or use fedlite.batchnorm_keys(model) for FedBN")
 
 
 @dataclass(frozen=True)
@@ -138,6 +161,7 @@ class Federation:
 def start_federation(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
           aggregate: Aggregator = fedavg, on_update: UpdateHook | None = None) -> Federation:
     """A federation before round 1: ``model``'s weights are ``w_1``, nobody has trained yet."""
+    seed = check_seed(seed)
     return Federation(copy_state(model), np.random.default_rng(seed), seed, server_optimizer=server_optimizer,
                       aggregate=aggregate, on_update=on_update)
 
@@ -147,10 +171,12 @@ def _aggregate(federation: Federation, results: dict[int, ClientResult], context
     try:
         averaged = federation.aggregate(states, num_samples, context)
     except ValueError as err:
-        raise RuntimeError(f"round {context.round}: aggregating clients {list(results)} (in this order) failed: "
-                           f"{err}. Usual causes: a learning rate so high that a client diverged, or a faulty "
-                           "or malicious update (validate updates first: fedlite.robustness.defences.Validated)."
-                           ) from err
+        raise RuntimeError(f"round {context.round}: aggregating clients {list(results)} (in this order) "
+                           f"failed: {err}") from err
+    missing = sorted(set(context.broadcast) - set(averaged))
+    if missing:
+        raise RuntimeError(f"round {context.round}: the aggregate lacks {missing[:5]}; every update must carry "
+                           "all shared tensors (did an update hook or the aggregator drop them?)")
     optimizer = federation.server_optimizer
     return optimizer.step(context.broadcast, averaged) if optimizer else averaged
 
@@ -189,13 +215,19 @@ def federated_round(model: nn.Module, clients: Sequence[Data], test: Data, feder
     faster engine that gives the same results).
     """
     _check_run(clients, 1, participation, client_tests)
+    if federation.round == 0:                                   # where the data enter: check them once
+        check_inputs(model, clients, test, client_tests)
+        check_local_keys(local_keys, federation.global_state)
     t = federation.round + 1
     chosen = sample_clients(len(clients), participation, federation.rng)                 # 1. sample
     broadcast = {key: v for key, v in federation.global_state.items() if key not in local_keys}
     context = RoundContext(t, broadcast, tuple(chosen))
     starts = {k: {**federation.global_state, **federation.private.get(k, {})} for k in chosen}  # 2. broadcast
     seeds = {k: round_seed(federation.seed, t, k) for k in chosen}
-    trained = train(model, clients, chosen, local, starts=starts, seeds=seeds)          # 3. train locally
+    try:
+        trained = train(model, clients, chosen, local, starts=starts, seeds=seeds)      # 3. train locally
+    except Diverged as err:
+        raise Diverged(f"round {t}, {err}") from err
     private, results, per_client = dict(federation.private), {}, {}
     for k, result in trained.items():
         private[k] = {key: result.state[key] for key in local_keys}                    # (FedBN: stays home)
@@ -259,10 +291,15 @@ def run_centralized(model: nn.Module, train: Data, test: Data, *, epochs: int,
     """Train on pooled data, one :class:`Round` per epoch (no bytes are counted:
     the cost here is that the raw records had to move)."""
     _check_run([train], epochs, 1.0, None)
+    check_for_model(model, train, "the training data")
+    check_for_model(model, test, "the test set")
     one_epoch = replace(local, epochs=1)
     history = History(name)
     for t in trange(1, epochs + 1, desc=name, disable=not progress):
-        result = local_train(model, train, one_epoch, seed=round_seed(seed, t, 0))
+        try:
+            result = local_train(model, train, one_epoch, seed=round_seed(seed, t, 0))
+        except Diverged as err:
+            raise Diverged(f"epoch {t}: {err}") from err
         history.rounds.append(Round(t, evaluate(model, test), {0: {"n": len(train), "train_loss": result.loss}}))
     return history
 
@@ -280,6 +317,7 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
     of the clients' models on the shared test set.
     """
     _check_run(clients, epochs, 1.0, client_tests)
+    check_inputs(model, clients, test, client_tests)
     one_epoch = replace(local, epochs=1)
     start = copy_state(model)
     states = [copy_state(start) for _ in clients]
@@ -289,7 +327,10 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
         per_client, on_test = {}, []
         for k, data in enumerate(clients):
             model.load_state_dict(states[k])
-            result = local_train(model, data, one_epoch, seed=round_seed(seed, t, k))
+            try:
+                result = local_train(model, data, one_epoch, seed=round_seed(seed, t, k))
+            except Diverged as err:
+                raise Diverged(f"epoch {t}, client {k}: {err}") from err
             states[k] = result.state
             on_test.append(evaluate(model, test))
             own = evaluate(model, client_tests[k]) if client_tests is not None else on_test[-1]
@@ -316,8 +357,7 @@ def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: 
     ``history.rounds_to(target, key)`` is then the last round, or ``None`` if
     the target was not reached.
     """
-    if not isinstance(max_rounds, int) or max_rounds < 1:
-        raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+    integer(max_rounds, "max_rounds", minimum=1)
     federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
     history = History(name)

@@ -41,12 +41,14 @@ def test_fast_fedavg_matches_the_naive_loop():
 
 
 def test_integer_buffers_are_rounded_not_truncated():
-    # 0.5*3 + 0.5*4 = 3.5 -> rounds to 4 (half to even gives 4); an int cast would give 3.
+    # (3 + 4) / 2 = 3.5 -> rounds (half up) to 4; an int cast would give 3.
     a = {"num_batches_tracked": torch.tensor(3)}
     b = {"num_batches_tracked": torch.tensor(4)}
     c = {"num_batches_tracked": torch.tensor(10)}
     assert fedavg([a, b], [1, 1])["num_batches_tracked"].item() == 4
-    assert fedavg([a, c], [1, 2])["num_batches_tracked"].item() == 8   # 23/3 = 7.67 -> 8
+    # counters are not weights: the plain mean whatever n_k, (3 + 10) / 2 = 6.5 -> 7; 17 / 3 = 5.67 -> 6
+    assert fedavg([a, c], [1, 2])["num_batches_tracked"].item() == 7
+    assert fedavg([a, b, c], [5, 1, 2])["num_batches_tracked"].item() == 6
     assert fedavg([a, c], [1, 2])["num_batches_tracked"].dtype == torch.int64
 
 

@@ -76,7 +76,8 @@ def test_local_steps_counts_what_local_train_actually_does():
     data = blobs(n=101)
     model = fl.make_model("logreg", seed=0, in_features=5)
     calls = []
-    model.register_forward_hook(lambda *args: calls.append(1))
+    # training-mode calls only: the one-sample probe that checks the data (eval mode) is not a step
+    model.register_forward_hook(lambda module, *args: calls.append(1) if module.training else None)
     fl.local_train(model, data, LocalConfig(epochs=2, batch_size=50), seed=0)
     assert len(calls) == local_steps(101, 2, 50) == 2 * math.ceil(101 / 50)
 

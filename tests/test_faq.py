@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = ROOT / "docs" / "faq.md"
-NOTEBOOK = re.compile(r"\.\./notebooks/(\d\d)[a-z]?_[a-z_]+\.ipynb")
+NOTEBOOK = re.compile(r"\.\./notebooks/(\d\d)[a-z]?_[a-z_]+\.ipynb")  # 03a, 03b: parts of 03
 
 
 def test_faq_answers_the_five_questions_each_with_notebook_links():

@@ -8,6 +8,9 @@ statistics is a federated question, see :mod:`fedlite.heterogeneity.normalize`.
 
 from __future__ import annotations
 
+import math
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,28 +32,40 @@ FLAMBY_TRAIN_FRACTION = 0.66
 FLAMBY_SEED = 43
 
 
+REFETCH = "re-fetch it with `python -m fedlite.datasets fetch NAME --force`"
+
+
 def read_medmnist(path: Path) -> dict[str, Data]:
     """Read a MedMNIST ``.npz`` into ``{"train", "val", "test"}`` splits.
 
     Images ``uint8 (N, 28, 28)`` become ``float32 (N, 1, 28, 28)`` in
     ``[0, 1]`` via ``x / 255``: a fixed constant, so no statistic of any split
-    leaks into another. Labels ``(N, 1)`` become ``int64 (N,)``.
+    leaks into another. Labels ``(N, 1)`` become ``int64 (N,)``. A truncated,
+    tampered or foreign file raises ``ValueError`` naming the file.
     """
-    with np.load(path, allow_pickle=False) as npz:
-        missing = [f"{s}_{k}" for s in MEDMNIST_SPLITS for k in ("images", "labels")
-                   if f"{s}_{k}" not in npz.files]
-        if missing:
-            raise ValueError(f"{path} is not a MedMNIST file: keys {missing} are missing "
-                             f"(found {npz.files}); re-fetch it with "
-                             "`python -m fedlite.datasets fetch NAME --force`")
-        return {s: _medmnist_split(npz[f"{s}_images"], npz[f"{s}_labels"])
-                for s in MEDMNIST_SPLITS}
+    arrays = _read_npz(path)
+    missing = [f"{s}_{k}" for s in MEDMNIST_SPLITS for k in ("images", "labels") if f"{s}_{k}" not in arrays]
+    if missing:
+        raise ValueError(f"{path} is not a MedMNIST file: keys {missing} are missing "
+                         f"(found {sorted(arrays)}); {REFETCH}")
+    return {s: _medmnist_split(path, arrays[f"{s}_images"], arrays[f"{s}_labels"]) for s in MEDMNIST_SPLITS}
 
 
-def _medmnist_split(images: np.ndarray, labels: np.ndarray) -> Data:
-    if images.ndim != 3:
-        raise ValueError(f"expected grey images of shape (N, H, W), got {images.shape}; "
-                         "only the 2D single-channel MedMNIST subsets are supported")
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file (no pickles); a damaged file is a ``ValueError`` naming it."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, AttributeError) as err:
+        raise ValueError(f"{path} is not a readable .npz file ({type(err).__name__}: {err}); "
+                         f"it may be truncated or damaged: {REFETCH}") from err
+
+
+def _medmnist_split(path: Path, images: np.ndarray, labels: np.ndarray) -> Data:
+    if images.ndim != 3 or labels.size != images.shape[0] or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{path}: expected grey images (N, H, W) and N integer labels, got images "
+                         f"{images.shape} and labels {labels.shape} {labels.dtype}; only the 2D "
+                         f"single-channel MedMNIST subsets are supported. If this is one, {REFETCH}")
     x = images.astype(np.float32)[:, None, :, :] / 255.0
     return make_data(x, labels.reshape(-1).astype(np.int64))
 
@@ -72,16 +87,32 @@ def read_heart_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
     standardizes each centre with its own training statistics; here that is
     left to :mod:`fedlite.heterogeneity.normalize`, because it is a federated choice.
     """
-    rows = [line.strip().split(",") for line in Path(path).read_text().splitlines() if line.strip()]
-    if any(len(r) != len(HEART_RAW_COLUMNS) for r in rows):
-        raise ValueError(f"{path}: every row must have {len(HEART_RAW_COLUMNS)} comma-separated "
-                         "values (UCI 'processed' format); re-fetch the file")
-    table = np.array([[np.nan if v == "?" else float(v) for v in r] for r in rows])
+    lines = Path(path).read_text().splitlines()
+    table = np.array([_heart_row(path, i, line) for i, line in enumerate(lines, 1) if line.strip()])
     kept = np.delete(table, HEART_DROPPED, axis=1)
     table = table[~np.isnan(kept).any(axis=1)]
     one_hot = [table[:, col, None] == np.array(levels) for col, levels in HEART_ONE_HOT]
     features = np.hstack([table[:, HEART_NUMERIC]] + [o.astype(np.float64) for o in one_hot])
     return features, (table[:, 13] > 0).astype(np.int64)
+
+
+def _heart_row(path: Path, row: int, line: str) -> list[float]:
+    """One line of a UCI file as 14 numbers (``'?'`` = missing = NaN); anything else names file and row."""
+    fields = line.strip().split(",")
+    if len(fields) != len(HEART_RAW_COLUMNS):
+        raise ValueError(f"{path}, row {row}: {len(fields)} comma-separated values, expected "
+                         f"{len(HEART_RAW_COLUMNS)} (UCI 'processed' format); {REFETCH}")
+    values = []
+    for column, field in zip(HEART_RAW_COLUMNS, fields):
+        try:
+            value = math.nan if field.strip() == "?" else float(field)
+        except ValueError:
+            value = math.inf
+        if not math.isfinite(value) and field.strip() != "?":
+            raise ValueError(f"{path}, row {row}, column {column!r}: {field!r} is not a number "
+                             f"(missing values are written '?'); {REFETCH}")
+        values.append(value)
+    return values
 
 
 def flamby_split(y: np.ndarray, *, seed: int = FLAMBY_SEED) -> tuple[np.ndarray, np.ndarray]:

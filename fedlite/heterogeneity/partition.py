@@ -18,12 +18,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fedlite.checks import integer
+from fedlite.checks import seed as check_seed
+
 Partition = list[np.ndarray]
 
 
 def _check_clients(n: int, num_clients: int, min_size: int = 1) -> None:
-    if not isinstance(num_clients, (int, np.integer)) or num_clients < 1:
-        raise ValueError(f"num_clients must be a positive integer, got {num_clients!r}")
+    n, num_clients = integer(n, "n (number of samples)", minimum=0), integer(num_clients, "num_clients", minimum=1)
+    min_size = integer(min_size, "min_size", minimum=0)
     if n < num_clients * min_size:
         raise ValueError(
             f"cannot give {num_clients} clients at least {min_size} sample(s) each from only "
@@ -50,7 +53,7 @@ def iid(n: int, num_clients: int, *, seed: int) -> Partition:
     Client sizes differ by at most one sample.
     """
     _check_clients(n, num_clients)
-    order = np.random.default_rng(seed).permutation(n)
+    order = np.random.default_rng(check_seed(seed)).permutation(n)
     return [np.sort(part) for part in np.array_split(order, num_clients)]
 
 
@@ -69,7 +72,7 @@ def dirichlet(labels: np.ndarray | Sequence[int], num_clients: int, *, alpha: fl
     y = _check_labels(labels)
     _check_alpha(alpha)
     _check_clients(y.size, num_clients, min_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     for _ in range(max_tries):
         parts: list[list[int]] = [[] for _ in range(num_clients)]
         for c in np.unique(y):
@@ -96,10 +99,8 @@ def shards(labels: np.ndarray | Sequence[int], num_clients: int, *,
     in size and every sample lands in exactly one of them.
     """
     y = _check_labels(labels)
-    if not isinstance(shards_per_client, (int, np.integer)) or shards_per_client < 1:
-        raise ValueError(f"shards_per_client must be a positive integer, got {shards_per_client!r}")
-    _check_clients(y.size, num_clients * shards_per_client)
-    rng = np.random.default_rng(seed)
+    _check_clients(y.size, num_clients * integer(shards_per_client, "shards_per_client", minimum=1))
+    rng = np.random.default_rng(check_seed(seed))
     by_label = np.argsort(y, kind="stable")
     pieces = np.array_split(by_label, num_clients * shards_per_client)
     order = rng.permutation(len(pieces)).reshape(num_clients, shards_per_client)
@@ -117,7 +118,7 @@ def quantity_skew(n: int, num_clients: int, *, alpha: float, seed: int,
     """
     _check_alpha(alpha)
     _check_clients(n, num_clients, min_size)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     q = rng.dirichlet(np.full(num_clients, alpha))
     sizes = min_size + rng.multinomial(n - num_clients * min_size, q)
     order = rng.permutation(n)
@@ -128,6 +129,10 @@ def label_counts(labels: np.ndarray | Sequence[int], parts: Sequence[np.ndarray]
                  num_classes: int | None = None) -> np.ndarray:
     """Table of counts: entry ``[k, c]`` is how many samples of class ``c`` client ``k`` holds."""
     y = _check_labels(labels)
-    c = int(num_classes if num_classes is not None else (y.max() + 1 if y.size else 0))
+    needed = int(y.max()) + 1 if y.size else 0
+    c = needed if num_classes is None else integer(num_classes, "num_classes", minimum=0)
+    if c < needed:
+        raise ValueError(f"num_classes={c} but the labels go up to {needed - 1}: it must be at least "
+                         f"{needed}, or leave it out to count the classes from the labels")
     return np.stack([np.bincount(y[np.asarray(p, dtype=np.int64)], minlength=c)[:c]
                      for p in parts]) if len(parts) else np.zeros((0, c), dtype=np.int64)

@@ -35,6 +35,7 @@ from dataclasses import replace
 
 from torch import nn
 
+from fedlite.checks import integer
 from fedlite.client import LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.simulation import round_seed
@@ -63,8 +64,7 @@ def fine_tune(model: nn.Module, data: Data, *, epochs: int, local: LocalConfig =
     nn.Module
         A new model holding the personalized weights ``w_k``.
     """
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer (0 = the global model itself), got {epochs!r}")
+    epochs = integer(epochs, "epochs (0 = the global model itself)", minimum=0)
     if len(data) == 0:
         raise ValueError("this hospital has no training samples to fine-tune on; give it data or skip it")
     personal = copy.deepcopy(model)

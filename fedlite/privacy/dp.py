@@ -55,6 +55,8 @@ from opacus.accountants import RDPAccountant
 from torch import Tensor
 
 from fedlite.aggregate import check_states, fedavg
+from fedlite.checks import integer, number
+from fedlite.checks import seed as check_seed
 from fedlite.client import ClientResult
 from fedlite.simulation import RoundContext
 from fedlite.state import State, apply_update, norm, update_of
@@ -65,12 +67,8 @@ ones, which give tighter bounds when there is little noise."""
 
 
 def _check_dp(clip: float, noise_multiplier: float) -> None:
-    if not (isinstance(clip, (int, float)) and math.isfinite(clip) and clip > 0):
-        raise ValueError(f"clip norm C must be a positive number, got {clip!r}")
-    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier)
-            and noise_multiplier >= 0):
-        raise ValueError(f"noise_multiplier sigma must be >= 0 (0 = clipping only, no privacy "
-                         f"guarantee), got {noise_multiplier!r}")
+    number(clip, "clip norm C", above=0)
+    number(noise_multiplier, "noise_multiplier sigma (0 = clipping only, no privacy guarantee)", at_least=0)
 
 
 def clip_update(delta: State, clip: float) -> tuple[dict[str, Tensor], float]:
@@ -109,23 +107,28 @@ def dp_epsilon(noise_multiplier: float, sample_rate: float, rounds: int, delta: 
 
     Uses ``opacus.accountants.RDPAccountant`` with the orders :data:`ALPHAS`.
     ``epsilon`` grows with ``rounds`` and ``sample_rate`` and shrinks as
-    ``noise_multiplier`` grows.
+    ``noise_multiplier`` grows. Opacus converts Rényi DP of order ``alpha``
+    with ``epsilon = RDP(alpha) - (log(delta) + log(alpha)) / (alpha - 1)
+    + log((alpha - 1) / alpha)`` (Balle et al. 2020), which for a very large
+    ``delta`` can come out negative; ``epsilon`` is then clamped at 0 with a
+    ``UserWarning`` saying why.
     """
-    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier)
-            and noise_multiplier > 0):
-        raise ValueError(f"noise_multiplier must be > 0 (with no noise, epsilon is infinite), "
-                         f"got {noise_multiplier!r}")
-    if not 0 < sample_rate <= 1:
+    sigma = number(noise_multiplier, "noise_multiplier (with no noise, epsilon is infinite)", above=0)
+    q = number(sample_rate, "sample_rate q", above=0)
+    if q > 1:
         raise ValueError(f"sample_rate q must be in (0, 1], got {sample_rate!r}")
-    if not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must be in (0, 1), e.g. 1e-5; got {delta!r}")
+    rounds = integer(rounds, "rounds", minimum=1)
+    delta = number(delta, "delta (e.g. 1e-5)", above=0, below=1)
     accountant = RDPAccountant()
-    accountant.history = [(float(noise_multiplier), float(sample_rate), rounds)]
+    accountant.history = [(sigma, q, rounds)]
     with warnings.catch_warnings():  # "optimal order is the largest alpha": the bound is loose, not wrong
         warnings.simplefilter("ignore", UserWarning)
-        return accountant.get_epsilon(delta=delta, alphas=ALPHAS)
+        epsilon = accountant.get_epsilon(delta=delta, alphas=ALPHAS)
+    if epsilon < 0:
+        warnings.warn(f"delta={delta:g} is so large that the RDP conversion gives epsilon = {epsilon:.3g} < 0; "
+                      "reported as 0, which is vacuous: a mechanism that fails with probability delta can "
+                      "reveal anything. Use delta well below 1 / (number of clients).", UserWarning, stacklevel=2)
+    return max(epsilon, 0.0)
 
 
 class DPFedAvg:
@@ -146,7 +149,7 @@ class DPFedAvg:
     def __init__(self, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
         self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(check_seed(seed))
         self.norms: list[float] = []
         self.rounds = 0
 

@@ -55,6 +55,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from fedlite.checks import integer
+from fedlite.checks import seed as check_seed
 from fedlite.client import ClientResult
 from fedlite.simulation import RoundContext
 from fedlite.state import State, cast_like
@@ -63,11 +65,28 @@ BITS = 48           # work modulo 2^48
 SCALE = 2**24       # fixed point: 1.0 is stored as 2^24
 
 
-def _check_field(bits: int, scale: int) -> None:
-    if not isinstance(bits, int) or not 8 <= bits <= 62:
+def _check_field(bits: int, scale: int) -> tuple[int, int]:
+    """``(bits, scale)`` as Python ints, checked: ``8 <= bits <= 62`` and ``1 <= scale < 2^(bits-1)``."""
+    bits = integer(bits, "bits")
+    if not 8 <= bits <= 62:
         raise ValueError(f"bits must be an integer in [8, 62] (arithmetic is modulo 2^bits), got {bits!r}")
-    if not isinstance(scale, int) or scale < 1 or scale >= 2 ** (bits - 1):
+    scale = integer(scale, "scale")
+    if scale < 1 or scale >= 2 ** (bits - 1):
         raise ValueError(f"scale must be a positive integer below 2^(bits-1) = {2 ** (bits - 1)}, got {scale!r}")
+    return bits, scale
+
+
+def check_sum_range(largest: float, scale: int, bits: int, what: str) -> None:
+    """Raise ``ValueError`` unless ``|largest| < 2^(bits-1) / scale``: a larger *sum* would wrap around.
+
+    Each vector may fit while their sum does not; modulo ``2^bits`` the sum
+    would then silently come back as a wrong (often negative) number.
+    """
+    limit = 2.0 ** (bits - 1) / scale
+    if not np.isfinite(largest) or abs(largest) >= limit:
+        raise ValueError(f"{what} reaches {largest:.4g}, but a sum in {bits}-bit fixed point with scale {scale} "
+                         f"must stay within +-{limit:g} or it wraps around silently; use a smaller scale "
+                         "or more bits")
 
 
 def encode(x: np.ndarray, *, scale: int = SCALE, bits: int = BITS) -> np.ndarray:
@@ -75,7 +94,7 @@ def encode(x: np.ndarray, *, scale: int = SCALE, bits: int = BITS) -> np.ndarray
 
     Raises ``ValueError`` if a value is outside ``+-2^(bits-1) / scale`` or not finite.
     """
-    _check_field(bits, scale)
+    bits, scale = _check_field(bits, scale)
     x = np.asarray(x, dtype=np.float64)
     limit = 2.0 ** (bits - 1) / scale
     if not np.isfinite(x).all() or (np.abs(x) >= limit).any():
@@ -86,7 +105,7 @@ def encode(x: np.ndarray, *, scale: int = SCALE, bits: int = BITS) -> np.ndarray
 
 def decode(u: np.ndarray, *, scale: int = SCALE, bits: int = BITS) -> np.ndarray:
     """Inverse of :func:`encode`: residues ``>= 2^(bits-1)`` stand for negative numbers."""
-    _check_field(bits, scale)
+    bits, scale = _check_field(bits, scale)
     u = np.asarray(u, dtype=np.uint64) & np.uint64(2**bits - 1)
     signed = u.astype(np.int64) - (u >= 2 ** (bits - 1)).astype(np.int64) * 2**bits
     return signed.astype(np.float64) / scale
@@ -154,13 +173,22 @@ def secure_sum(vectors: Mapping[int, np.ndarray], dropped: Sequence[int] = (), *
     """The whole protocol for one round, on plain float vectors: encode, mask, drop, unmask, decode.
 
     Returns the sum of the vectors of the clients *not* in ``dropped``, computed
-    only from masked vectors.
+    only from masked vectors. Raises ``ValueError`` if that sum leaves the
+    range of the fixed-point encoding (checked here, in the clear, because
+    the simulation can; a real server could not, see :class:`SecureFedAvg`).
     """
     clients = sorted(vectors)
+    if not clients:
+        raise ValueError("no clients: secure_sum needs at least one client's vector")
     if len({np.shape(v) for v in vectors.values()}) != 1:
         raise ValueError("every client's vector must have the same length")
     if set(dropped) - set(clients):
         raise ValueError(f"dropped clients {sorted(set(dropped) - set(clients))} are not among {clients}")
+    bits, scale = _check_field(bits, scale)
+    arrived = [np.asarray(v, dtype=np.float64) for k, v in vectors.items() if k not in dropped]
+    if arrived and np.isfinite(arrived).all():      # non-finite values: encode() says so below
+        check_sum_range(float(np.abs(np.sum(arrived, axis=0)).max(initial=0.0)), scale, bits,
+                        "the sum of the vectors")
     masked = {k: mask(k, encode(v, scale=scale, bits=bits), clients, session_seed, bits=bits)
               for k, v in vectors.items() if k not in dropped}
     return decode(unmask_sum(masked, clients, session_seed, bits=bits), scale=scale, bits=bits)
@@ -187,12 +215,35 @@ def from_vector(vector: np.ndarray, template: State) -> dict[str, Tensor]:
 
 
 def weighted_vector(result: ClientResult) -> np.ndarray:
-    """What one hospital contributes to the sum, before masking: ``[n_k * w_k, n_k]``.
+    """What one hospital contributes to the sum, before masking: ``[n_k * w_k, c_k, n_k, 1]``.
 
-    Summed over hospitals this is ``[sum n_k w_k, n]``, and dividing by the
-    last entry gives FedAvg, so the server never needs any single ``n_k``.
+    Floating-point tensors are weighted by ``n_k``; integer buffers (counters
+    ``c_k`` such as ``num_batches_tracked``) are not: counters are not
+    weights, and ``n_k * c_k`` soon leaves the fixed-point range. Summed over
+    hospitals this is ``[sum n_k w_k, sum c_k, n, m]``: dividing by ``n`` gives
+    FedAvg's weights and by ``m`` (hospitals that arrived) the counters' mean,
+    so the server never needs any single ``n_k``.
     """
-    return np.append(result.num_samples * to_vector(result.state), result.num_samples)
+    n = result.num_samples
+    parts = [(n * t.double() if t.is_floating_point() else t.double()).reshape(-1).numpy()
+             for t in result.state.values()]
+    return np.concatenate(parts + [np.array([n, 1.0])])
+
+
+def averages(total: np.ndarray, template: State) -> dict[str, Tensor]:
+    """Undo :func:`weighted_vector` on the unmasked sum ``[sum n_k w_k, sum c_k, n, m]``.
+
+    Weights become ``sum n_k w_k / n``; counters ``sum c_k / m``, rounded half
+    up like :func:`fedlite.aggregate.mean_counter`, so both match plain FedAvg.
+    """
+    n, m = total[-2], int(round(total[-1]))
+    out, start = {}, 0
+    for name, t in template.items():
+        piece = total[start:start + t.numel()]
+        out[name] = from_vector(piece / n if t.is_floating_point() else np.floor((2 * np.rint(piece) + m) / (2 * m)),
+                                {name: t})[name]
+        start += t.numel()
+    return out
 
 
 class SecureFedAvg:
@@ -204,10 +255,13 @@ class SecureFedAvg:
         run_federated(model, hospitals, test, rounds=5, on_update=secure.on_update,
                       aggregate=secure.aggregate)
 
-    Hospital ``k`` sends ``mask(encode([n_k * w_k, n_k]))``: its weights
-    times its sample count, with the count appended, so that the unmasked sum
-    ``[sum n_k w_k, sum n_k]`` gives FedAvg's ``sum_k (n_k / n) w_k`` without
-    the server learning any single ``n_k`` or ``w_k``. All ``num_clients``
+    Hospital ``k`` sends ``mask(encode([n_k * w_k, c_k, n_k, 1]))``: its
+    weights times its sample count, its integer counters ``c_k`` as they are,
+    then the count and a 1, so that the unmasked sum ``[sum n_k w_k, sum c_k,
+    n, m]`` gives FedAvg's ``sum_k (n_k / n) w_k`` and the counters' mean
+    (:func:`averages`) without the server learning any single ``n_k`` or
+    ``w_k``. Each hospital first checks that ``num_clients`` times its largest
+    entry fits the fixed-point range, so the sum cannot wrap. All ``num_clients``
     hospitals take part in the masking each round; one that was not sampled
     or dropped out is handled like a dropout. The round number (fresh masks
     every round), the ids of the hospitals whose vectors arrived and the shape
@@ -218,16 +272,22 @@ class SecureFedAvg:
     """
 
     def __init__(self, num_clients: int, *, session_seed: int = 0, scale: int = SCALE, bits: int = BITS) -> None:
-        _check_field(bits, scale)
-        if not isinstance(num_clients, int) or num_clients < 1:
-            raise ValueError(f"num_clients must be a positive integer, got {num_clients!r}")
-        self.clients = list(range(num_clients))
-        self.session_seed, self.scale, self.bits = session_seed, scale, bits
+        self.bits, self.scale = _check_field(bits, scale)
+        self.clients = list(range(integer(num_clients, "num_clients", minimum=1)))
+        self.session_seed = check_seed(session_seed)
         self.seen: dict[int, np.ndarray] = {}   # the last masked vector from each client, as the server saw it
 
     def on_update(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
-        """Hospital side: encode and mask ``[n_k * w_k, n_k]``; only that leaves the hospital."""
-        masked = mask(client, encode(weighted_vector(result), scale=self.scale, bits=self.bits), self.clients,
+        """Hospital side: encode and mask ``[n_k * w_k, c_k, n_k, 1]``; only that leaves the hospital.
+
+        The server cannot check the range of a sum it only sees masked, so
+        each hospital checks its own share: every entry below ``1/K`` of the
+        range (``K = num_clients``) keeps any sum of ``K`` vectors in range.
+        """
+        vector = weighted_vector(result)
+        check_sum_range(float(np.abs(vector).max()) * len(self.clients), self.scale, self.bits,
+                        f"hospital {client}'s largest entry times {len(self.clients)} hospitals")
+        masked = mask(client, encode(vector, scale=self.scale, bits=self.bits), self.clients,
                       self.session_seed, context.round, self.bits)
         return ClientResult({"masked": torch.from_numpy(masked.view(np.int64))}, result.num_samples, result.loss,
                             upload_bytes=masked.size * self.bits // 8)
@@ -244,4 +304,4 @@ class SecureFedAvg:
         self.seen = masked
         total = decode(unmask_sum(masked, self.clients, self.session_seed, context.round, self.bits),
                        scale=self.scale, bits=self.bits)
-        return from_vector(total[:-1] / total[-1], context.broadcast)
+        return averages(total, context.broadcast)

@@ -21,20 +21,38 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from fedlite.checks import number
 from fedlite.client import ClientResult
 from fedlite.simulation import RoundContext
 from fedlite.state import State, apply_update, update_of
 
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
+def _check_bits(bits: int) -> int:
+    """``bits`` as an ``int`` from 1 to 16 (NumPy integers accepted)."""
+    ok = isinstance(bits, (int, np.integer)) and not isinstance(bits, (bool, np.bool_)) and 1 <= bits <= 16
+    if not ok:
+        raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
+    return int(bits)
+
 
 def quantize(t: Tensor, bits: int = 8) -> tuple[Tensor, float, float]:
-    """``(levels, lo, step)`` with ``t ~= lo + levels * step`` and ``levels`` in ``0 .. 2^bits - 1``."""
-    if not isinstance(bits, int) or not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
+    """``(levels, lo, step)`` with ``t ~= lo + levels * step`` and ``levels`` in ``0 .. 2^bits - 1``.
+
+    ``lo`` and ``step`` travel as float32, so values beyond float32's range
+    (about ``+-3.4e38``) are refused rather than returned as Inf or NaN.
+    """
+    bits = _check_bits(bits)
     if not torch.isfinite(t).all():
         raise ValueError("cannot quantize NaN or Inf values; reject that update instead")
+    if t.numel() and t.abs().max() > FLOAT32_MAX:
+        raise ValueError(f"cannot quantize values beyond float32's range (+-{FLOAT32_MAX:.3g}), got "
+                         f"{t.abs().max().item():.3g}; clip the update (or reject it) first")
     if t.numel() == 0:
         raise ValueError("cannot quantize an empty tensor")
     lo, hi = float(t.min()), float(t.max())
@@ -55,10 +73,10 @@ def quantized_bytes(state: State, bits: int = 8) -> int:
 
 def top_k(t: Tensor, k: int) -> Tensor:
     """A copy of ``t`` keeping only its ``k`` entries of largest magnitude (the rest set to 0)."""
-    if not isinstance(k, int) or not 0 < k <= t.numel():
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= t.numel():
         raise ValueError(f"k must be an integer from 1 to {t.numel()} (the tensor's size), got {k!r}")
     flat = t.flatten()
-    keep = flat.abs().topk(k).indices
+    keep = flat.abs().topk(int(k)).indices
     out = torch.zeros_like(flat)
     out[keep] = flat[keep]
     return out.reshape(t.shape)
@@ -113,9 +131,7 @@ class Quantize:
     """
 
     def __init__(self, bits: int = 8) -> None:
-        if not isinstance(bits, int) or not 1 <= bits <= 16:
-            raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
-        self.bits = bits
+        self.bits = _check_bits(bits)
 
     def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
         delta = update_of(result.state, context.broadcast)
@@ -136,7 +152,7 @@ class TopK:
     """
 
     def __init__(self, ratio: float, *, error_feedback: bool = True) -> None:
-        if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
+        if not 0 < number(ratio, "ratio (fraction of entries sent)") <= 1:
             raise ValueError(f"ratio (fraction of entries sent) must be in (0, 1], got {ratio!r}")
         self.ratio, self.error_feedback = float(ratio), error_feedback
         self.memory: dict[int, TopKWithMemory] = {}

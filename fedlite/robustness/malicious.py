@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import replace
 
+from fedlite.checks import check_positive
 from fedlite.client import ClientResult
 from fedlite.data import Data
 from fedlite.simulation import RoundContext, UpdateHook
@@ -58,8 +59,7 @@ def _scaling_hook(clients: Iterable[int], factor: float) -> UpdateHook:
 
 
 def _check_strength(factor: float) -> None:
-    if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
-        raise ValueError(f"factor must be a positive number (how many times the honest update), got {factor!r}")
+    check_positive(factor, "factor")  # how many times the honest update
 
 
 def scaled(clients: Iterable[int], factor: float) -> UpdateHook:

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fedlite.checks import check_positive, check_probability
+from fedlite.checks import check_positive, check_probability, integer, number
+from fedlite.checks import seed as check_seed
 from fedlite.client import ClientResult
 from fedlite.simulation import RoundContext, UpdateHook, round_seed
 
@@ -91,12 +92,10 @@ class Deadline:
         for k, s in enumerate(speeds):
             check_positive(s, f"speeds[{k}] (samples per second)")
         check_positive(deadline, "deadline (seconds)")
-        if not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        if not (isinstance(jitter, (int, float)) and jitter >= 0):
-            raise ValueError(f"jitter (std of the log slowdown) must be >= 0, got {jitter!r}")
+        epochs = integer(epochs, "epochs", minimum=1)
+        jitter = number(jitter, "jitter (std of the log slowdown)", at_least=0)
         self.speeds, self.deadline = [float(s) for s in speeds], float(deadline)
-        self.epochs, self.jitter, self.seed = epochs, float(jitter), seed
+        self.epochs, self.jitter, self.seed = epochs, jitter, check_seed(seed)
         self.times: dict[tuple[int, int], float] = {}
         self.dropped: list[tuple[int, int]] = []
 
