@@ -199,6 +199,15 @@ def comparison_table(runs: Sequence[Repeated], key: str = "auc", reference: Repe
     return "\n".join(lines + [f"({len(runs[0].seeds)} seeds; paired t intervals on the same seeds)"])
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def stored(name: str) -> Path:
+    """Path of the stored several-seed result ``name`` (``fedlite/results/<name>.json``, written by
+    ``benchmarks/seeds.py``; shipped with the package so notebooks on Colab or Binder find it too)."""
+    return RESULTS / f"{name}.json"
+
+
 def save(path: str | Path, runs: dict[str, Repeated], meta: dict | None = None) -> None:
     """Write several ``Repeated`` results (and a ``meta`` dict: settings, run time) as one small JSON file."""
     body = {"meta": meta or {}, "runs": {k: r.to_dict() for k, r in runs.items()}}

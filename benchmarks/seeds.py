@@ -1,0 +1,121 @@
+"""Several-seed experiments the notebooks quote but cannot afford to run live; stored as small JSON.
+
+Each experiment repeats a notebook's comparison on seeds 0-4 (model
+initialization and batch order change with the seed; the hospitals stay the
+same) and writes ``fedlite/results/<name>.json`` (per-seed, per-round test
+metrics, see :mod:`fedlite.evidence`). The notebooks load the file with
+``evidence.load(evidence.stored("<name>"))`` and print mean, 95 % interval
+and paired differences from it.
+
+    python benchmarks/seeds.py              # recompute everything and overwrite the stored files
+    python benchmarks/seeds.py --check      # recompute and compare with the stored files (CI)
+    python benchmarks/seeds.py nb01 --check # only one experiment
+
+Run from the repository root with ``FEDLITE_DATA`` pointing at the official data. Everything runs on one
+torch thread, so the numbers do not depend on the core count; ``--check`` allows ``1e-3`` because float
+sums may still differ in the last digits between CPUs and torch builds. Run time: about 2.5 minutes on an
+idle core (each experiment prints its own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import fedlite as fl  # noqa: E402
+from fedlite import evidence  # noqa: E402
+
+SEEDS = evidence.DEFAULT_SEEDS
+TOLERANCE = 1e-3
+
+
+def nb01_three_options() -> tuple[dict[str, evidence.Repeated], dict]:
+    """Notebook 01: centralized vs local only vs FedAvg, PneumoniaMNIST, 5 quantity-skewed hospitals, 10 rounds."""
+    from fedlite.datasets import load_medmnist
+    from fedlite.hospitals import make_hospitals
+
+    xray = load_medmnist("pneumoniamnist")
+    train, test = xray["train"], xray["test"]
+    hospitals = make_hospitals(train, 5, split="quantity", alpha=1.0, seed=3)
+    pooled = fl.pool(hospitals)
+    config = fl.LocalConfig(epochs=1, batch_size=32, lr=0.02, momentum=0.9)
+    rounds = 10
+    runs = {
+        "centralized": evidence.repeat(lambda s: fl.run_centralized(
+            fl.make_model("cnn", seed=s), pooled, test, epochs=rounds, local=config, seed=s, progress=False),
+            SEEDS, name="Centralized"),
+        "local_only": evidence.repeat(lambda s: fl.run_local_only(
+            fl.make_model("cnn", seed=s), hospitals, test, epochs=rounds, local=config, seed=s, progress=False),
+            SEEDS, name="Local only"),
+        "fedavg": evidence.repeat(lambda s: fl.run_federated(
+            fl.make_model("cnn", seed=s), hospitals, test, rounds=rounds, local=config, seed=s, progress=False),
+            SEEDS, name="FedAvg"),
+    }
+    meta = {"notebook": "01", "dataset": "pneumoniamnist", "hospitals": "make_hospitals(train, 5, "
+            "split='quantity', alpha=1.0, seed=3)", "local": "epochs=1, batch_size=32, lr=0.02, momentum=0.9",
+            "rounds": rounds, "seed_controls": "make_model(seed=s) and the run's seed=s"}
+    return runs, meta
+
+
+EXPERIMENTS: dict[str, Callable[[], tuple[dict[str, evidence.Repeated], dict]]] = {
+    "nb01": nb01_three_options,
+}
+
+
+def mismatches(fresh: dict[str, evidence.Repeated], stored: dict[str, evidence.Repeated]) -> list[str]:
+    """Human-readable differences larger than TOLERANCE between two results."""
+    problems = []
+    if set(fresh) != set(stored):
+        return [f"methods differ: fresh {sorted(fresh)}, stored {sorted(stored)}"]
+    for method, run in fresh.items():
+        for key, values in run.values.items():
+            old = stored[method].values.get(key)
+            if old is None or old.shape != values.shape:
+                problems.append(f"{method}/{key}: shape {values.shape} vs stored "
+                                f"{None if old is None else old.shape}")
+            elif not np.allclose(values, old, atol=TOLERANCE, rtol=0):
+                worst = float(np.abs(values - old).max())
+                problems.append(f"{method}/{key}: differs from the stored result by up to {worst:.4f}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help=f"experiments to run (default all: {', '.join(EXPERIMENTS)})")
+    parser.add_argument("--check", action="store_true", help="compare with the stored files, write nothing")
+    args = parser.parse_args(argv)
+    unknown = set(args.names) - set(EXPERIMENTS)
+    if unknown:
+        parser.error(f"unknown experiments {sorted(unknown)}; choose from {sorted(EXPERIMENTS)}")
+    torch.set_num_threads(1)
+    failed = False
+    for name in args.names or list(EXPERIMENTS):
+        start = time.perf_counter()
+        runs, meta = EXPERIMENTS[name]()
+        seconds = time.perf_counter() - start
+        path = evidence.stored(name)
+        if args.check:
+            problems = mismatches(runs, evidence.load(path)[0])
+            failed |= bool(problems)
+            print(f"{name}: {'OK' if not problems else 'MISMATCH'} ({seconds:.0f} s)")
+            for p in problems:
+                print("   ", p)
+        else:
+            evidence.save(path, runs, {**meta, "seeds": list(SEEDS), "seconds_when_stored": round(seconds)})
+            print(f"{name}: wrote {path.relative_to(ROOT)} ({seconds:.0f} s)")
+            for run in runs.values():
+                print(f"    {run.name:<12} final AUC {run.summary('auc')}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
