@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from torch import Tensor, nn
@@ -32,8 +33,8 @@ from fedlite.client import ClientResult, LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.history import History, Round
 from fedlite.metrics import evaluate
-from fedlite.models import state_bytes
 from fedlite.server import ServerOptimizer
+from fedlite.state import state_bytes
 
 
 def round_seed(seed: int, round_: int, client: int) -> int:
@@ -92,7 +93,7 @@ def _aggregate(aggregate: Aggregator, results: dict[int, ClientResult], round_: 
     except ValueError as err:
         raise RuntimeError(f"round {round_}: aggregating clients {list(results)} (in this order) failed: "
                            f"{err}. Usual causes: a learning rate so high that a client diverged, or a faulty "
-                           "or malicious update (validate updates first: fedlite.byzantine.Validated).") from err
+                           "or malicious update (validate updates first: fedlite.robustness.defences.Validated).") from err
 
 
 def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, rounds: int,
@@ -184,4 +185,27 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
             per_client[k] = {"n": result.num_samples, "train_loss": result.loss, **own}
         mean = {key: float(np.dot(weights, [m[key] for m in on_test])) for key in on_test[0]}
         history.rounds.append(Round(t, mean, per_client))
+    return history
+
+
+def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: float,
+              max_rounds: int, key: str = "auc", seed: int = 0, name: str = "FedAvg",
+              **kwargs: Any) -> History:
+    """FedAvg (:func:`run_federated`), one round at a time, stopping
+    at the first round whose test ``key`` reaches ``target`` (or after ``max_rounds``).
+
+    ``kwargs`` go to ``run_federated`` (``local=``, ``fraction=``, ...). Round
+    ``t`` runs with seed ``round_seed(seed, t, 0)``, so a run is reproducible;
+    ``history.rounds_to(target, key)`` is then the last round, or ``None`` if
+    the target was not reached.
+    """
+    if not isinstance(max_rounds, int) or max_rounds < 1:
+        raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+    history = History(name)
+    for t in range(1, max_rounds + 1):
+        one = run_federated(model, clients, test, rounds=1, seed=round_seed(seed, t, 0),
+                            name=name, progress=False, **kwargs)
+        history.rounds.append(replace(one.rounds[0], round=t))
+        if history.rounds[-1].test[key] >= target:
+            break
     return history

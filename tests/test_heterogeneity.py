@@ -9,8 +9,8 @@ import torch
 
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
-from fedlite.heterogeneity import client_drift, flat_update, label_skew
-from fedlite.partition import dirichlet, iid, label_counts
+from fedlite.measure import client_drift, flat_update, label_skew
+from fedlite.heterogeneity.partition import dirichlet, iid, label_counts
 from fedlite.simulation import round_seed
 
 

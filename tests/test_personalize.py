@@ -8,8 +8,8 @@ import torch
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
 from fedlite.metrics import evaluate
-from fedlite.models import distance
-from fedlite.personalize import fine_tune, fine_tune_all
+from fedlite.state import distance
+from fedlite.heterogeneity.personalize import fine_tune, fine_tune_all
 from fedlite.simulation import round_seed
 
 CONFIG = LocalConfig(lr=0.1, batch_size=8)

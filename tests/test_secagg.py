@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fedlite as fl
-from fedlite import secagg
+from fedlite.privacy import secagg
 
 MODULUS = 2**secagg.BITS
 

@@ -8,7 +8,7 @@ import torch
 
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
-from fedlite.partition import dirichlet, iid
+from fedlite.heterogeneity.partition import dirichlet, iid
 
 
 def blobs(n=240, d=6, seed=0, shift=0.0):

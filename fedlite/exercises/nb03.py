@@ -15,7 +15,7 @@ REMEDIES = ("fedprox", "fedavgm", "fedadam", "fedbn")
 def check_single_class_hospitals(answer: Any, counts: np.ndarray) -> Checked:
     """Exercise: how many hospitals of a partition hold samples of only one class?
 
-    ``counts`` is the hospitals x classes table of :func:`fedlite.partition.label_counts`.
+    ``counts`` is the hospitals x classes table of :func:`fedlite.heterogeneity.partition.label_counts`.
     """
     if unanswered(answer):
         return Checked(False)

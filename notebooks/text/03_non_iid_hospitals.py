@@ -63,7 +63,8 @@ if "google.colab" in sys.modules:
 import matplotlib.pyplot as plt
 import numpy as np
 
-from fedlite import LocalConfig, make_model, partition, plots, run_federated
+from fedlite import LocalConfig, make_model, plots, run_federated
+from fedlite.heterogeneity import partition
 from fedlite.datasets import load_medmnist
 
 SEED, K, HALF = 0, 5, True
@@ -86,14 +87,14 @@ print(f"training images: {len(train)} (pneumonia share {train.y.float().mean():.
 #   its fair share of every class: almost IID;
 # - a small $\alpha$ (say 0.1) puts nearly all of a class into one or two hospitals.
 #
-# To put a number on "how skewed", `fedlite.heterogeneity.label_skew` compares each hospital's mix of
+# To put a number on "how skewed", `fedlite.measure.label_skew` compares each hospital's mix of
 # diagnoses with the federation's overall mix (the total-variation distance, averaged with the weights
 # $n_k/n$): 0 means identical mixes. With two classes and a pneumonia share $p$, the largest possible
 # value is $2p(1-p)$, reached when every hospital holds a single class; the cell prints it first.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from fedlite.heterogeneity import label_skew
+from fedlite.measure import label_skew
 
 y = train.y.numpy()
 splits = {"IID": partition.iid(len(y), K, seed=SEED),
@@ -259,7 +260,7 @@ curves(list(fedavg_runs.values()), "FedAvg on the same X-rays, dealt out four wa
 # push the model the same way, near 0 when their pushes cancel out.
 
 # %%
-from fedlite.heterogeneity import client_drift
+from fedlite.measure import client_drift
 from fedlite.metrics import predict
 
 drift, says_pneumonia, probe = {}, {}, make_model("cnn", seed=0)
@@ -363,7 +364,7 @@ for h in remedy_runs:
 
 # %%
 from fedlite.data import Data
-from fedlite.hospitals import make_hospitals, scanner_shift
+from fedlite.heterogeneity.hospitals import make_hospitals, scanner_shift
 
 example = test.x[:1]
 fig, axes = plt.subplots(1, K + 1, figsize=(10, 2.2), layout="constrained")
@@ -447,7 +448,7 @@ check_remedy(my_remedy)
 
 # %%
 from fedlite.datasets import load_heart_disease
-from fedlite.readers import HEART_FEATURES
+from fedlite.datasets.readers import HEART_FEATURES
 
 heart = load_heart_disease()
 HOSPITALS = list(heart)
@@ -478,13 +479,13 @@ for h, tr, te in zip(HOSPITALS, raw_train, raw_test):
 # $$ N = \sum_k n_k, \qquad \text{mean} = \frac{\sum_k s_k}{N}, \qquad
 #    \text{std} = \sqrt{\frac{\sum_k q_k}{N} - \text{mean}^2}. $$
 #
-# That is `fedlite.normalize.federated_mean_std`. The next cell shows what the hospitals send for the
+# That is `fedlite.heterogeneity.normalize.federated_mean_std`. The next cell shows what the hospitals send for the
 # age column, then checks the federated statistics against the pooled ones (computed here, on purpose
 # and only once, the forbidden way).
 
 # %%
 from fedlite.data import pool
-from fedlite.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
+from fedlite.heterogeneity.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
 
 AGE = HEART_FEATURES.index("age")
 for h, data in zip(HOSPITALS, raw_train):

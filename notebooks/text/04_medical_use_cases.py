@@ -58,12 +58,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, partition, plots, pool,
-                     run_centralized, run_federated, run_local_only)
+from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, pool, run_centralized,
+    run_federated, run_local_only)
+from fedlite.heterogeneity import partition
 from fedlite.data import Data, split
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.normalize import federated_mean_std, standardize
-from fedlite.personalize import fine_tune_all
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.personalize import fine_tune_all
 
 SEED = 0
 
@@ -242,7 +243,7 @@ check_fedavg_weight(my_swiss_weight, train_sizes, "switzerland")
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from fedlite.hospitals import scanner_shift
+from fedlite.heterogeneity.hospitals import scanner_shift
 
 breast = load_medmnist("breastmnist")
 us_train, us_test = breast["train"], breast["test"]
@@ -318,7 +319,7 @@ show(imaging_table, SITES, "accuracy")
 #
 # - **Local fine-tuning** (Wang et al. 2019; Yu, Bagdasaryan & Shmatikov 2020): after federated
 #   training, each hospital takes the global model and trains $E$ more epochs on its own data:
-#   `fedlite.personalize.fine_tune_all(global_model, hospitals, epochs=E, ...)`. $E = 0$ is the global
+#   `fedlite.heterogeneity.personalize.fine_tune_all(global_model, hospitals, epochs=E, ...)`. $E = 0$ is the global
 #   model, a large $E$ drifts towards the local-only model.
 # - **FedBN-style local normalization** (Li et al. 2021, notebook 03): the normalization layers never
 #   leave the hospital, so each hospital normalizes its own inputs its own way, during training and use.
@@ -527,7 +528,7 @@ print(f"{mostly_sick.sum()} devices hold mostly pneumonia X-rays, {(~mostly_sick
 # A dropout is easy to express with the round loop's hook: `run_federated(..., on_update=hook)` calls
 # `hook(round, device, result)` for every trained update, and whatever the hook returns is what reaches
 # the server; `None` means nothing arrives. The device has trained, and its work is lost. The course's
-# hook for this is `fedlite.systems.RandomDropout(p, seed=SEED)`: it loses device $k$'s update with
+# hook for this is `fedlite.robustness.participation.RandomDropout(p, seed=SEED)`: it loses device $k$'s update with
 # probability `p` (one number for every device) or `p[k]` (one per device), drawn from a generator seeded
 # by the seed, the round and the device, so that every run is reproducible.
 #
@@ -581,7 +582,7 @@ def last_rounds(history, n=5):
     return history.final("auc"), min(auc), max(auc), np.mean(acc), min(acc), max(acc)
 
 # %%
-from fedlite.systems import RandomDropout
+from fedlite.robustness.participation import RandomDropout
 
 DEV_LOCAL = LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
 drop_prob = {"all report": np.zeros(NUM_DEVICES),
@@ -726,7 +727,7 @@ plt.show()
 
 # %%
 from fedlite.metrics import roc_auc
-from fedlite.readers import HEART_FEATURES
+from fedlite.datasets.readers import HEART_FEATURES
 
 GP = [HEART_FEATURES.index(f) for f in ["age", "sex", "trestbps", "chol", "fbs"]]
 CARDIO = [HEART_FEATURES.index(f) for f in ["cp_2", "cp_3", "cp_4", "restecg_1", "restecg_2", "thalach",
@@ -806,7 +807,7 @@ check_fl_settings(my_settings)
 #   on a one-sided test split is made of.
 # - **Small hospitals gain most** when their data are too few to learn alone, as the smallest
 #   ultrasound clinic showed.
-# - **Personalization** (`fedlite.personalize.fine_tune_all`, FedBN) adapts the shared model to each
+# - **Personalization** (`fedlite.heterogeneity.personalize.fine_tune_all`, FedBN) adapts the shared model to each
 #   hospital; it moves results hospital by hospital in both directions and must be chosen on validation
 #   data.
 # - **Cross-device FL** asks a small fraction of many unreliable clients each round; random dropouts

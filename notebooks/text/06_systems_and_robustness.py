@@ -43,11 +43,14 @@ import torch
 from matplotlib.ticker import MaxNLocator
 
 import fedlite as fl
-from fedlite import byzantine, plots, systems
-from fedlite.aggregate import fedavg, krum, median, trimmed_mean
+from fedlite import plots
+from fedlite.aggregate import fedavg
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.hospitals import make_hospitals
-from fedlite.models import count_parameters, state_bytes
+from fedlite.heterogeneity.hospitals import make_hospitals
+from fedlite.models import count_parameters
+from fedlite.robustness import compression, defences, malicious, participation
+from fedlite.robustness.defences import krum, median, trimmed_mean
+from fedlite.state import state_bytes
 
 torch.set_num_threads(1)  # our models are tiny: a second thread only adds overhead
 SEED = 0
@@ -159,8 +162,8 @@ for E, h in by_epochs.items():
 #   bytes. What was not sent is kept in a per-hospital memory and added to the next update, so small
 #   but persistent changes get through eventually.
 #
-# These are `on_update` hooks in `fedlite.systems`: `Quantize` and `TopK`. A hook only receives the
-# hospital's new weights, so to form $\Delta_k$ it must know $w_t$. `systems.Broadcast` keeps a copy:
+# These are `on_update` hooks in `fedlite.robustness.compression`: `Quantize` and `TopK`. A hook only receives
+# the hospital's new weights, so to form $\Delta_k$ it must know $w_t$. `participation.Broadcast` keeps a copy:
 # `run_federated` tells it each round's $w_t$ through a third hook, `on_round`, and `server.hooks(...)`
 # returns all three hooks for the run. The hooks set `upload_bytes`, so the run's history counts the compressed size.
 #
@@ -173,29 +176,29 @@ COMPRESSION_ROUNDS = 2 * ROUNDS
 def compressed_run(name, make_hook):
     """FedAvg on the X-ray hospitals, each update passed through `make_hook(broadcast)`."""
     model = new_mlp()
-    server = systems.Broadcast(model)
+    server = participation.Broadcast(model)
     return fl.run_federated(model, xray_hospitals, test, rounds=COMPRESSION_ROUNDS, local=LOCAL, seed=SEED,
                             name=name, progress=False, **server.hooks(on_update=make_hook(server)))
 
 
-compression = {}
+codecs = {}
 for name, make_hook in [
         ("float32 (no compression)", lambda s: None),
-        ("8-bit quantization", lambda s: systems.Quantize(s, bits=8)),
-        ("4-bit quantization", lambda s: systems.Quantize(s, bits=4)),
-        ("top-10% + error feedback", lambda s: systems.TopK(s, ratio=0.1)),
-        ("top-1% + error feedback", lambda s: systems.TopK(s, ratio=0.01)),
-        ("top-1%, no error feedback", lambda s: systems.TopK(s, ratio=0.01, error_feedback=False))]:
-    compression[name] = compressed_run(name, make_hook)
-uncompressed = megabytes_up(compression["float32 (no compression)"])[-1]
+        ("8-bit quantization", lambda s: compression.Quantize(s, bits=8)),
+        ("4-bit quantization", lambda s: compression.Quantize(s, bits=4)),
+        ("top-10% + error feedback", lambda s: compression.TopK(s, ratio=0.1)),
+        ("top-1% + error feedback", lambda s: compression.TopK(s, ratio=0.01)),
+        ("top-1%, no error feedback", lambda s: compression.TopK(s, ratio=0.01, error_feedback=False))]:
+    codecs[name] = compressed_run(name, make_hook)
+uncompressed = megabytes_up(codecs["float32 (no compression)"])[-1]
 print(f"{'':26s} {'MB uploaded':>11s} {'vs float32':>10s} {'final accuracy':>14s} {'final AUC':>9s}")
-for name, h in compression.items():
+for name, h in codecs.items():
     mb = megabytes_up(h)[-1]
     print(f"{name:26s} {mb:11.3f} {uncompressed / mb:9.1f}x {h.final():14.3f} {h.final('auc'):9.3f}")
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
-for h in compression.values():
+for h in codecs.values():
     for ax, key in [(left, "accuracy"), (right, "auc")]:
         ax.plot(megabytes_up(h), h.metric(key), marker="o", markersize=3, label=h.name)
 left.axhline((test.y == 1).float().mean().item(), color="black", linestyle=":", linewidth=1,
@@ -246,9 +249,9 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 #
 # - **partial participation**: the server picks a fraction $C$ of the hospitals per round
 #   (`run_federated(..., fraction=C)`);
-# - **random dropouts**: an update is lost with probability $p$ (`systems.RandomDropout(p)`);
+# - **random dropouts**: an update is lost with probability $p$ (`participation.RandomDropout(p)`);
 # - **stragglers**: a hospital whose round takes longer than the deadline is dropped
-#   (`systems.Deadline(speeds, deadline)`).
+#   (`participation.Deadline(speeds, deadline)`).
 #
 # We use the four real heart-disease hospitals of notebook 03 (Cleveland, Hungary, Switzerland, VA Long
 # Beach) with logistic regression and federated standardization. Their patients differ, so we can ask
@@ -257,7 +260,7 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # (learning rate 0.5), for 30 rounds.
 
 # %%
-from fedlite.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 heart = load_heart_disease()
 HOSPITALS = list(heart)
@@ -292,8 +295,8 @@ def participation(history):
 
 # %%
 speeds = [50.0] * len(HOSPITALS)
-deadline = systems.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
-dropout = systems.RandomDropout(0.3, seed=SEED)
+deadline = participation.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
+dropout = participation.RandomDropout(0.3, seed=SEED)
 who_shows_up = {
     "everyone, every round": heart_run("everyone"),
     "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", fraction=0.5),
@@ -349,7 +352,7 @@ plt.show()
 DEADLINES = [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0]
 sweep = {}
 for seconds in DEADLINES:
-    timer = systems.Deadline(speeds, deadline=seconds, jitter=0.2, seed=SEED)
+    timer = participation.Deadline(speeds, deadline=seconds, jitter=0.2, seed=SEED)
     history = heart_run(f"deadline {seconds} s", on_update=timer)
     waited = sum(timer.round_time(t) for t in range(1, HEART_ROUNDS + 1))
     sweep[seconds] = (waited, history)
@@ -397,9 +400,9 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 #
 # FedAvg computes a (weighted) mean, and a mean has no defence: a single participant can move it
 # anywhere. Four classic ways one hospital can break the model, by accident or on purpose
-# (`fedlite.byzantine`):
+# (`fedlite.robustness.malicious`):
 #
-# | what hospital 0 does | kind | in `fedlite.byzantine` |
+# | what hospital 0 does | kind | in `fedlite.robustness.malicious` |
 # |---|---|---|
 # | trains honestly on **flipped labels** (sick ↔ healthy) | data poisoning | `flip_labels(data)` |
 # | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ | model poisoning | `scaled(broadcast, [0], 10)` |
@@ -417,7 +420,7 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 #   closest, for at most $f$ attackers. It needs $K \ge 2f + 3$ hospitals: 5 for one attacker.
 # - **Update validation**: reject updates with NaN or Inf, or whose change $\lVert w_k - w_t\rVert$ is
 #   more than 3 times the median change of the round, then average the rest with FedAvg
-#   (`byzantine.Validated`). Every rejection is logged.
+#   (`defences.Validated`). Every rejection is logged.
 #
 # We return to the five X-ray hospitals of section 1 and the MLP; hospital 0 (one fifth of the data)
 # misbehaves in every round. Each attack is run against each defence for `ROUNDS` rounds, plus a run
@@ -428,18 +431,18 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 BAD = [0]
 ATTACKS = {  # attack name -> (hospitals' data, the hook that tampers with what hospital 0 sends)
     "no attack": (xray_hospitals, lambda server: None),
-    "label flip": ([byzantine.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)],
+    "label flip": ([malicious.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)],
                    lambda server: None),
-    "boosted x10": (xray_hospitals, lambda server: byzantine.scaled(server, BAD, 10)),
-    "sign flip x4": (xray_hospitals, lambda server: byzantine.sign_flipped(server, BAD, 4)),
-    "NaN update": (xray_hospitals, lambda server: byzantine.non_finite_update(BAD)),
+    "boosted x10": (xray_hospitals, lambda server: malicious.scaled(server, BAD, 10)),
+    "sign flip x4": (xray_hospitals, lambda server: malicious.sign_flipped(server, BAD, 4)),
+    "NaN update": (xray_hospitals, lambda server: malicious.non_finite_update(BAD)),
 }
 DEFENCES = {  # defence name -> aggregator, given the run's Broadcast
     "FedAvg": lambda server: fedavg,
     "median": lambda server: median,
     "trimmed mean": lambda server: functools.partial(trimmed_mean, beta=0.2),
     "Krum": lambda server: functools.partial(krum, f=1),
-    "validation": lambda server: byzantine.Validated(fedavg, server, max_ratio=3.0),
+    "validation": lambda server: defences.Validated(fedavg, server, max_ratio=3.0),
 }
 
 
@@ -447,7 +450,7 @@ def attacked_run(attack, defence):
     """(history or the error message, the aggregator) for one attack against one defence."""
     data, make_attack = ATTACKS[attack]
     model = new_mlp()
-    server = systems.Broadcast(model)
+    server = participation.Broadcast(model)
     aggregate = DEFENCES[defence](server)
     try:
         hooks = server.hooks(on_update=make_attack(server), aggregate=aggregate)
@@ -574,14 +577,14 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 # - **Bytes:** a round costs $2 \cdot 4d$ bytes per hospital for a float32 model of $d$ parameters;
 #   large models can cost more per round than the data they learn from. More local epochs means fewer
 #   rounds, paid for with computation at the hospitals.
-# - **Compression** of the update $\Delta_k = w_k - w_t$ (`systems.Quantize`, `systems.TopK`):
+# - **Compression** of the update $\Delta_k = w_k - w_t$ (`compression.Quantize`, `compression.TopK`):
 #   8-bit quantization cuts uploads by about 4× at no visible cost; top-k sparsification cuts far more,
-#   and needs error feedback to keep learning. `systems.Broadcast` gives hooks the global model $w_t$.
-# - **Who shows up** (`fraction=C`, `systems.RandomDropout`, `systems.Deadline`): random absences
+#   and needs error feedback to keep learning. `participation.Broadcast` gives hooks the global model $w_t$.
+# - **Who shows up** (`fraction=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
 #   average out over rounds; a deadline does not. It drops the same hospitals every round, here the
 #   largest, and the model stops serving their patients. Measure accuracy per hospital, not only pooled.
 # - **One malicious hospital** breaks FedAvg. The coordinate-wise median, the trimmed mean and Krum
-#   resist it on similar hospitals; update validation (`byzantine.Validated`) rejects broken and
+#   resist it on similar hospitals; update validation (`defences.Validated`) rejects broken and
 #   oversized updates and logs every rejection. None is free: Krum wastes data, and the robust rules
 #   can silence an honest but unusual hospital.
 #

@@ -47,27 +47,27 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The course in fedlite's words
 #
-# | idea | notebook | in `fedlite` |
+# | idea | notebook | in `fedlite` (module paths under `fedlite/`) |
 # |---|---|---|
 # | the round loop: sample, broadcast, train locally, aggregate, evaluate | 01 | `run_federated(model, clients, test, rounds=...)` |
 # | one hospital's local training, and what it sends back | 01 | `local_train(model, data, LocalConfig(...), seed=...)` → `ClientResult(state, num_samples, loss)` |
 # | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, weights)` |
 # | FedSGD: one full-batch gradient step per round | 02 | `LocalConfig(epochs=1, batch_size=None)` |
 # | only some hospitals take part in a round | 01 | `fraction=` |
-# | hospitals that differ (non-IID) | 03 | `partition.dirichlet`, `partition.shards`, `partition.quantity_skew`, `hospitals.scanner_shift` |
+# | hospitals that differ (non-IID) | 03 | `heterogeneity.partition.dirichlet`, `.shards`, `.quantity_skew`; `heterogeneity.hospitals.scanner_shift` |
 # | FedProx: a leash on local training | 03 | `LocalConfig(mu=...)` |
 # | FedAvgM, FedAdam: a smarter server step | 03 | `server=ServerMomentum(...)`, `server=ServerAdam(...)` |
 # | FedBN: normalization layers stay at home | 03 | `local_keys=batchnorm_keys(model)` |
-# | feature statistics without pooling rows | 03 | `normalize.federated_mean_std` |
-# | personalization: adapt the global model to each hospital | 04 | `personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
-# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `fraction=C` and `on_update=systems.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
+# | feature statistics without pooling rows | 03 | `heterogeneity.normalize.federated_mean_std` |
+# | personalization: adapt the global model to each hospital | 04 | `heterogeneity.personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
+# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `fraction=C` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
 # | vertical FL: same patients, different columns | 04 (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
-# | secure aggregation | 05 | `secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
-# | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.DPFedAvg`, `privacy.dp_epsilon` |
-# | a round deadline that drops slow hospitals | 06 | `systems.Deadline(speeds, deadline)` |
-# | compressed updates | 06 | `systems.Quantize(server, bits=8)`, `systems.TopK(server, ratio)` (error feedback), with `server = systems.Broadcast(model)` and `run_federated(..., **server.hooks(on_update=...))` |
-# | a faulty or malicious hospital | 06 | attacks in `fedlite.byzantine` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `fedlite.aggregate`) |
-# | check every update before aggregating | 06 | `byzantine.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
+# | secure aggregation | 05 | `privacy.secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
+# | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.dp.DPFedAvg`, `privacy.dp.dp_epsilon` |
+# | a round deadline that drops slow hospitals | 06 | `robustness.participation.Deadline(speeds, deadline)` |
+# | compressed updates | 06 | `robustness.compression.Quantize(server, bits=8)`, `.TopK(server, ratio)` (error feedback), with `server = robustness.participation.Broadcast(model)` and `run_federated(..., **server.hooks(on_update=...))` |
+# | a faulty or malicious hospital | 06 | attacks in `robustness.malicious` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `robustness.defences`) |
+# | check every update before aggregating | 06 | `robustness.defences.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
 # | what happened, round by round | all | `History` |
 #
 # One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03 (the
@@ -82,8 +82,8 @@ import torch
 from fedlite import LocalConfig, evaluate, local_train, make_model, run_federated
 from fedlite.data import pool
 from fedlite.datasets import load_heart_disease
-from fedlite.normalize import federated_mean_std, standardize
-from fedlite.readers import HEART_FEATURES
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, ROUNDS = 0, 30
 heart = load_heart_disease()

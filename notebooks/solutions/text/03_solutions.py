@@ -8,11 +8,11 @@
 # federation of the X-rays and the heart-disease hospitals' training splits. No model is trained here.
 
 # %%
-from fedlite import partition
+from fedlite.heterogeneity import partition
 from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.exercises.nb03 import check_federated_mean, check_remedy, check_single_class_hospitals
-from fedlite.normalize import summary_stats
-from fedlite.readers import HEART_FEATURES
+from fedlite.heterogeneity.normalize import summary_stats
+from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, K = 0, 5
 full_train = load_medmnist("pneumoniamnist")["train"]

@@ -2,7 +2,7 @@
 
 On a machine with neither network nor cached files a lesson can still run on
 a *synthetic twin*: same shapes, classes, split sizes, class counts and
-hospital structure as the real data (taken from :mod:`fedlite.catalog`),
+hospital structure as the real data (taken from :mod:`fedlite.datasets.catalog`),
 generated deterministically from ``seed``, with class-dependent structure so
 models still visibly learn. Nothing computed on it says anything about real
 patients, so every use raises a :class:`SyntheticDataWarning` and shows a
@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from fedlite.catalog import HOSPITALS, get_info
+from fedlite.datasets.catalog import HOSPITALS, get_info
 from fedlite.data import Data, make_data
 
 GET_REAL_DATA = ("Get the real files with `make data` or `python -m fedlite.datasets fetch all` "
@@ -119,7 +119,7 @@ def synthetic_heart_disease(*, seed: int = 0) -> dict[str, dict[str, Data]]:
     Features are drawn given the label (disease raises age, ST depression
     ``oldpeak``, exercise angina and asymptomatic chest pain ``cp = 4``,
     lowers max heart rate ``thalach``), plus a per-hospital offset so the
-    hospitals differ, in the column order of :data:`fedlite.readers.HEART_FEATURES`.
+    hospitals differ, in the column order of :data:`fedlite.datasets.readers.HEART_FEATURES`.
     """
     info = get_info("heart_disease")
     out: dict[str, dict[str, Data]] = {}

@@ -33,7 +33,7 @@ from typing import BinaryIO
 
 from tqdm.auto import tqdm
 
-from fedlite.catalog import DatasetInfo, FileSpec, get_info
+from fedlite.datasets.catalog import DatasetInfo, FileSpec, get_info
 
 TIMEOUT = 30.0  # seconds without data before a download gives up
 CHUNK = 1 << 16

@@ -32,7 +32,7 @@ peak signal-to-noise ratio, ``PSNR = 10 log10(1 / MSE)`` for images in
 ``[0, 1]`` (higher = closer; every halving of the MSE adds 3 dB).
 
 Not for clinical use; the attack is here so that learners can see why the
-defences in :mod:`fedlite.secagg` and :mod:`fedlite.privacy` exist.
+defences in :mod:`fedlite.privacy.secagg` and :mod:`fedlite.privacy.dp` exist.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
-from fedlite import analysis
+from fedlite import measure
 from fedlite.data import Data
 
 Gradient = list[Tensor]
@@ -96,9 +96,9 @@ def matched_psnr(recon: Tensor, truth: Tensor) -> list[float]:
 def shared_gradient(model: nn.Module, x: Tensor, y: Tensor) -> Gradient:
     """``dL/dw`` of the mean cross-entropy on ``(x, y)``: what a FedSGD hospital would send.
 
-    :func:`fedlite.analysis.gradient` as a list in parameter order, the form the attack matches.
+    :func:`fedlite.measure.gradient` as a list in parameter order, the form the attack matches.
     """
-    return list(analysis.gradient(model, Data(x, y)).values())
+    return list(measure.gradient(model, Data(x, y)).values())
 
 
 def gradient_from_update(model: nn.Module, before: Mapping[str, Tensor], after: Mapping[str, Tensor],

@@ -1,5 +1,18 @@
-"""How different are the hospitals? Two measurements for non-IID federations.
+"""Measure what FedAvg does and how different the hospitals are.
 
+Notebooks 02 and 03 use these to check the FedAvg math numerically and to
+put numbers on non-IID data:
+
+- :func:`gradient` -- the full-batch gradient of a hospital's loss ``F_k(w)``,
+  as a state-like dict, so :func:`fedlite.aggregate.fedavg` can average
+  gradients exactly as it averages weights. Because the pooled loss is
+  ``f(w) = sum_k (n_k / n) F_k(w)``, its gradient is
+  ``fedavg([gradient(model, d) for d in hospitals], sizes)``.
+- :func:`flatten`, :func:`distance` (from :mod:`fedlite.state`), :func:`spread` -- one model as one
+  vector, how far apart two models are, and how far a round's client models
+  drift from their average.
+- :func:`local_steps` -- ``u_k = E * ceil(n_k / B)``, the SGD steps one
+  hospital takes per round (McMahan et al. 2017 write ``u = E n / (K B)``).
 - :func:`label_skew` looks at the *data*: how far each hospital's mix of
   diagnoses is from the federation's overall mix.
 - :func:`client_drift` looks at the *updates*: starting from the same global
@@ -17,23 +30,67 @@ server optimizers and FedBN (see :mod:`fedlite.client`, :mod:`fedlite.server`,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
-from fedlite.models import flatten
+from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.simulation import round_seed
+from fedlite.state import distance, flatten  # noqa: F401  (re-exported: notebook 02 meets them here)
+
+
+def gradient(model: nn.Module, data: Data) -> dict[str, Tensor]:
+    """``grad F_k(w)``: the gradient of the mean cross-entropy of ``model`` on all of ``data``.
+
+    One entry per trainable parameter (same names as in ``model.state_dict()``);
+    the model's weights are not changed. The model is in training mode while
+    the gradient is taken, as in :func:`fedlite.client.local_train`.
+    """
+    if len(data) == 0:
+        raise ValueError("cannot take a gradient on empty data: give the hospital at least one sample")
+    params = dict(model.named_parameters())
+    model.train()
+    loss = F.cross_entropy(model(data.x), data.y)
+    grads = torch.autograd.grad(loss, list(params.values()))
+    return {name: g.detach().clone() for name, g in zip(params, grads)}
+
+
+def spread(states: Sequence[Mapping[str, Tensor]], weights: Sequence[float] | None = None) -> float:
+    """Client drift: ``sum_k p_k ||w_k - w_bar||`` with ``w_bar = sum_k p_k w_k``.
+
+    ``weights`` (e.g. the sizes ``n_k``) give ``p_k = n_k / n``; equal by default.
+    Zero exactly when every client holds the same model.
+    """
+    weights = [1.0] * len(states) if weights is None else list(weights)
+    center = fedavg(states, weights)
+    total = float(sum(weights))
+    return sum(w / total * distance(s, center) for s, w in zip(states, weights))
+
+
+def local_steps(n_k: int, epochs: int, batch_size: int | None) -> int:
+    """``u_k = E * ceil(n_k / B)``: the SGD steps a hospital with ``n_k`` samples takes per round.
+
+    ``batch_size=None`` (full batch, ``B = infinity``) means one step per epoch.
+    The last batch of an epoch may be smaller than ``B``; it still counts as a step.
+    """
+    if n_k < 1 or epochs < 1 or (batch_size is not None and batch_size < 1):
+        raise ValueError(f"need n_k >= 1, epochs >= 1 and batch_size >= 1 or None; "
+                         f"got {n_k}, {epochs}, {batch_size}")
+    return epochs * (1 if batch_size is None else math.ceil(n_k / batch_size))
 
 
 def label_skew(counts: np.ndarray) -> float:
     """Label skew of a partition: the ``n_k / n``-weighted mean total-variation
     distance between each client's label mix and the overall one.
 
-    With ``counts[k, c]`` from :func:`fedlite.partition.label_counts`,
+    With ``counts[k, c]`` from :func:`fedlite.heterogeneity.partition.label_counts`,
     ``p_k = counts[k] / n_k`` (client ``k``'s mix) and ``p = counts.sum(0) / n``::
 
         skew = sum_k (n_k / n) * 1/2 * sum_c |p_kc - p_c|
@@ -45,7 +102,7 @@ def label_skew(counts: np.ndarray) -> float:
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or counts.shape[0] == 0 or (counts < 0).any():
         raise ValueError(f"counts must be a non-negative clients x classes table, got shape {counts.shape}; "
-                         "build it with fedlite.partition.label_counts(labels, parts)")
+                         "build it with fedlite.heterogeneity.partition.label_counts(labels, parts)")
     sizes = counts.sum(axis=1)
     if (sizes == 0).any():
         raise ValueError(f"clients {np.flatnonzero(sizes == 0).tolist()} hold no samples; drop them first")

@@ -10,8 +10,8 @@ breast_cancer_wisconsin  569 tumours x 30 features (in scikit-learn)    load_bre
 =======================  =============================================  ============================
 
 Files are downloaded once from the publisher (MD5-verified, see
-:mod:`fedlite.download`) into ``$FEDLITE_DATA`` or the repository's ``data/``
-folder. From a shell::
+:mod:`fedlite.datasets.download`) into ``$FEDLITE_DATA`` or the repository's ``data/``
+folder. From a shell (the command line is :mod:`fedlite.datasets.__main__`)::
 
     python -m fedlite.datasets list          # what is cached and verified, and where
     python -m fedlite.datasets fetch all     # download everything (same as `make data`)
@@ -19,31 +19,29 @@ folder. From a shell::
 Every loader returns a :class:`Splits`: a plain ``dict`` of
 :class:`fedlite.data.Data` with a ``synthetic`` flag. Without network and
 without cached files the loaders fall back, loudly, to a synthetic twin
-(:mod:`fedlite.fallback`); ``splits.synthetic`` is then ``True``. Set
+(:mod:`fedlite.datasets.synthetic`); ``splits.synthetic`` is then ``True``. Set
 ``FEDLITE_REQUIRE_REAL_DATA=1`` to make that an error instead.
 
 Features are raw (images only scaled by 1/255). Normalization statistics are
 a federated question: statistics pooled over all hospitals' data leak
 information and do not exist in FL; per-hospital statistics, or federated
 ones built from each hospital's ``n_k``, sum and sum of squares, do. See
-:mod:`fedlite.normalize`.
+:mod:`fedlite.heterogeneity.normalize`.
 
 Not for clinical use.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fedlite import readers
-from fedlite.catalog import DATASETS, HOSPITALS, DatasetInfo, get_info
-from fedlite.download import (ChecksumError, DataNotAvailable, data_dir, ensure_files, fetch,
+from fedlite.datasets import readers
+from fedlite.datasets.catalog import DATASETS, HOSPITALS, DatasetInfo, get_info
+from fedlite.datasets.download import (ChecksumError, DataNotAvailable, data_dir, ensure_files, fetch,
                               file_path, md5sum)
-from fedlite.fallback import (SyntheticDataWarning, announce_synthetic, require_real_data,
+from fedlite.datasets.synthetic import (SyntheticDataWarning, announce_synthetic, require_real_data,
                               synthetic_heart_disease, synthetic_medmnist)
 
 __all__ = ["DATASETS", "HOSPITALS", "ChecksumError", "DataNotAvailable", "DatasetInfo", "Splits",
@@ -122,10 +120,10 @@ def load_heart_disease(*, seed: int = 0) -> Splits:
     (VA Long Beach). Preprocessing and split are FLamby's Fed-Heart-Disease
     (Ogier du Terrail et al., NeurIPS 2022; owkin/FLamby,
     ``flamby/datasets/fed_heart_disease/dataset.py``), re-implemented in
-    :func:`fedlite.readers.read_heart_table`: 740 rows, train/test
+    :func:`fedlite.datasets.readers.read_heart_table`: 740 rows, train/test
     199/104, 172/89, 30/16, 85/45, 13 raw features, ``y = (num > 0)``.
     Unlike FLamby the features are *not* standardized: which statistics to
-    use is a federated question (:mod:`fedlite.normalize`). The split is
+    use is a federated question (:mod:`fedlite.heterogeneity.normalize`). The split is
     FLamby's fixed one; ``seed`` only seeds the synthetic twin.
 
     Note: Switzerland's training split has no healthy patient and its
@@ -160,48 +158,3 @@ def status(name: str) -> str:
     if len(present) == len(paths):
         return "verified"
     return "partial" if present else "missing"
-
-
-def _cli_list() -> int:
-    print(f"data directory: {data_dir()}  (set FEDLITE_DATA to change it)")
-    for name in available():
-        info = get_info(name)
-        where = data_dir() / info.subdir if info.files else "inside scikit-learn"
-        print(f"  {name:<25} {status(name):<9} {where}")
-    return 0
-
-
-def _cli_fetch(names: list[str], force: bool, mirror: str | None) -> int:
-    names = available() if not names or "all" in names else names
-    failed = 0
-    for name in names:
-        try:
-            paths = fetch(name, force=force, base_url=mirror)
-            print(f"{name}: {len(paths)} file(s) verified" if paths
-                  else f"{name}: bundled with scikit-learn, nothing to fetch")
-        except (ValueError, RuntimeError) as err:
-            print(f"{name}: FAILED: {err}", file=sys.stderr)
-            failed += 1
-    return 1 if failed else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m fedlite.datasets {list,fetch}``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m fedlite.datasets",
-                                     description="List or download the fedlite course datasets.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="show each dataset, whether it is cached and verified, where")
-    fetch_cmd = commands.add_parser("fetch", help="download datasets (default: all), MD5-verified")
-    fetch_cmd.add_argument("names", nargs="*", metavar="NAME",
-                           help=f"'all' or any of: {', '.join(available())}")
-    fetch_cmd.add_argument("--force", action="store_true", help="download again even if verified")
-    fetch_cmd.add_argument("--mirror", help="mirror URL laid out like the data directory "
-                                            "(default: $FEDLITE_MIRROR, else the publisher)")
-    args = parser.parse_args(argv)
-    if args.command == "list":
-        return _cli_list()
-    return _cli_fetch(args.names, args.force, args.mirror)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

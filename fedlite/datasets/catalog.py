@@ -1,12 +1,12 @@
 """What each course dataset is: files, checksums, sources, licenses, sizes.
 
-This module only *describes* the datasets; :mod:`fedlite.download` fetches
-and checks the files, :mod:`fedlite.readers` turns them into
+This module only *describes* the datasets; :mod:`fedlite.datasets.download` fetches
+and checks the files, :mod:`fedlite.datasets.readers` turns them into
 :class:`fedlite.data.Data`, and :mod:`fedlite.datasets` ties it together.
 
 The sizes and class counts below were measured on the official files (see
 ``tests/test_datasets.py``, which re-measures them) and are also what the
-offline synthetic twin (:mod:`fedlite.fallback`) reproduces.
+offline synthetic twin (:mod:`fedlite.datasets.synthetic`) reproduces.
 """
 
 from __future__ import annotations

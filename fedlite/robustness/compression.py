@@ -12,16 +12,21 @@ A float32 model update costs 4 bytes a number. Two classic ways to send less:
   is added to the next round's update, so nothing is lost for good.
 
 Both work on an update ``delta = w_k - w_global`` (a dict of tensors).
+:class:`Quantize` and :class:`TopK` apply them inside the round loop, as
+``on_update`` hooks (Konečný et al. 2016, "Federated learning: strategies for
+improving communication efficiency"; Seide et al. 2014, "1-bit SGD").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
 
 import torch
 from torch import Tensor
 
-State = Mapping[str, Tensor]
+from fedlite.client import ClientResult
+from fedlite.robustness.participation import Broadcast
+from fedlite.state import State, apply_update, update_of
 
 
 def quantize(t: Tensor, bits: int = 8) -> tuple[Tensor, float, float]:
@@ -86,3 +91,61 @@ class TopKWithMemory:
 def sparse_bytes(state: State) -> int:
     """Bytes on the wire for a sparse update: 4-byte value + 4-byte index per non-zero entry."""
     return sum(int((t != 0).sum()) * 8 for t in state.values())
+
+
+# --- as update hooks for the round loop -------------------------------------------------------
+
+
+def _other_bytes(state: State, delta: State) -> int:
+    """Bytes of the tensors sent uncompressed (integer buffers)."""
+    return sum(t.numel() * t.element_size() for k, t in state.items() if k not in delta)
+
+
+class Quantize:
+    """Send ``Delta`` quantized to ``bits`` bits a number; the server receives ``w_t + dequantize(...)``.
+
+    Each tensor of ``Delta`` is mapped onto ``2^bits`` evenly spaced levels
+    between its minimum and maximum (:func:`fedlite.robustness.compression.quantize`), so
+    every number is off by at most half a step. ``upload_bytes`` is set to the
+    quantized size: ``bits / 32`` of float32 plus 8 bytes per tensor.
+    Quantizing the *update* rather than the weights keeps the range, and so the
+    error, small (Konečný et al. 2016).
+    """
+
+    def __init__(self, broadcast: Broadcast, bits: int = 8) -> None:
+        if not isinstance(bits, int) or not 1 <= bits <= 16:
+            raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
+        self.broadcast, self.bits = broadcast, bits
+
+    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, self.broadcast.state)
+        received = {k: dequantize(*quantize(t, self.bits)) for k, t in delta.items()}
+        size = quantized_bytes(delta, self.bits) + _other_bytes(result.state, delta)
+        return replace(result, state=apply_update(self.broadcast.state, received, result.state),
+                       upload_bytes=size)
+
+
+class TopK:
+    """Send only the fraction ``ratio`` of largest entries of ``Delta``, as (value, index) pairs.
+
+    With ``error_feedback=True`` each hospital keeps what it did not send and
+    adds it to its next update (:class:`fedlite.robustness.compression.TopKWithMemory`;
+    Stich et al. 2018), so nothing is lost for good; without it the small
+    entries are simply discarded every round. ``upload_bytes`` is 8 bytes per
+    sent entry (:func:`fedlite.robustness.compression.sparse_bytes`).
+    """
+
+    def __init__(self, broadcast: Broadcast, ratio: float, *, error_feedback: bool = True) -> None:
+        if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
+            raise ValueError(f"ratio (fraction of entries sent) must be in (0, 1], got {ratio!r}")
+        self.broadcast, self.ratio, self.error_feedback = broadcast, float(ratio), error_feedback
+        self.memory: dict[int, TopKWithMemory] = {}
+
+    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, self.broadcast.state)
+        compressor = self.memory.setdefault(client, TopKWithMemory(self.ratio)) if self.error_feedback \
+            else TopKWithMemory(self.ratio)
+        sparse = compressor.compress(delta)
+        size = sparse_bytes(sparse) + _other_bytes(result.state, delta)
+        return replace(result, state=apply_update(self.broadcast.state, sparse, result.state),
+                       upload_bytes=size)

@@ -3,9 +3,9 @@
 =========  ===========================================  ==========================================
 split      what differs between hospitals               built with
 =========  ===========================================  ==========================================
-iid        nothing (the easy, unrealistic baseline)     :func:`fedlite.partition.iid`
-label      the mix of diagnoses (label skew)            :func:`fedlite.partition.dirichlet`
-quantity   how many patients each hospital has          :func:`fedlite.partition.quantity_skew`
+iid        nothing (the easy, unrealistic baseline)     :func:`fedlite.heterogeneity.partition.iid`
+label      the mix of diagnoses (label skew)            :func:`fedlite.heterogeneity.partition.dirichlet`
+quantity   how many patients each hospital has          :func:`fedlite.heterogeneity.partition.quantity_skew`
 scanner    how images look (feature shift)              ``iid`` + :func:`scanner_shift`
 =========  ===========================================  ==========================================
 
@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from fedlite import partition
+from fedlite.heterogeneity import partition
 from fedlite.data import Data
 from fedlite.data import split as split_by_index
 

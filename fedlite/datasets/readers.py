@@ -1,9 +1,9 @@
 """Turn the official dataset files into ready-to-train :class:`fedlite.data.Data`.
 
 These functions only parse and split; finding and verifying the files is
-:mod:`fedlite.download`'s job. Features are returned *raw* (images scaled by
+:mod:`fedlite.datasets.download`'s job. Features are returned *raw* (images scaled by
 the fixed constant 1/255, tabular features untouched): standardizing with
-statistics is a federated question, see :mod:`fedlite.normalize`.
+statistics is a federated question, see :mod:`fedlite.heterogeneity.normalize`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def read_heart_table(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
     Features stay raw (ages in years, cholesterol in mg/dl, ...). FLamby then
     standardizes each centre with its own training statistics; here that is
-    left to :mod:`fedlite.normalize`, because it is a federated choice.
+    left to :mod:`fedlite.heterogeneity.normalize`, because it is a federated choice.
     """
     rows = [line.strip().split(",") for line in Path(path).read_text().splitlines() if line.strip()]
     if any(len(r) != len(HEART_RAW_COLUMNS) for r in rows):

@@ -1,9 +1,10 @@
-"""The systems side of a federation: who arrives in time, and how many bytes they send.
+"""Who takes part in a round: dropouts and deadlines, as update hooks.
 
 Every piece here is an ``on_update`` hook for :func:`fedlite.simulation.run_federated`:
 ``hook(round, client, result)`` returns what of a hospital's update reaches the
-server -- the result, a changed one (compressed), or ``None`` (it never
-arrives). Hooks are combined with :func:`chain`.
+server -- the result, a changed one (compressed, see
+:mod:`fedlite.robustness.compression`), or ``None`` (it never arrives). Hooks
+are combined with :func:`chain`.
 
 - **Stragglers and dropouts.** Real federations lose participants every
   round: a hospital's job runs late, its network fails, its machine reboots.
@@ -12,15 +13,7 @@ arrives). Hooks are combined with :func:`chain`.
   learning at scale: system design", SysML). :class:`Deadline` simulates a
   compute time per hospital and drops the late ones; :class:`RandomDropout`
   loses each update with a fixed probability.
-- **Compression.** An update ``Delta_k = w_k - w_t`` (new local weights minus
-  the broadcast global ones) is sent in fewer bytes: :class:`Quantize`
-  (uniform ``b``-bit quantization; Konečný et al. 2016, "Federated learning:
-  strategies for improving communication efficiency"; Alistarh et al. 2017,
-  QSGD) or :class:`TopK` (keep the largest entries and carry the rest over in
-  an error-feedback memory; Seide et al. 2014, "1-bit SGD"; Stich, Cordonnier &
-  Jaggi 2018, "Sparsified SGD with memory").
-
-Compression needs ``w_t``: :class:`Broadcast` receives it from
+Compression and some attacks need ``w_t``: :class:`Broadcast` receives it from
 ``run_federated``'s ``on_round`` hook each round and hands it to the other
 hooks (see :meth:`Broadcast.hooks`).
 """
@@ -28,18 +21,15 @@ hooks (see :meth:`Broadcast.hooks`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
 from fedlite.client import ClientResult
-from fedlite.compression import TopKWithMemory, dequantize, quantize, quantized_bytes, sparse_bytes
 from fedlite.simulation import Aggregator, UpdateHook, round_seed
-
-State = Mapping[str, Tensor]
+from fedlite.state import State
 
 
 def _check_probability(p: float, name: str) -> None:
@@ -180,71 +170,3 @@ class Deadline:
             self.dropped.append((round_, client))
             return None
         return result
-
-
-# --- how many bytes ---------------------------------------------------------------------------
-
-
-def update_of(state: State, reference: State) -> dict[str, Tensor]:
-    """``Delta = w_k - w_t`` for every floating-point tensor (integer buffers are not updates)."""
-    return {k: state[k] - v for k, v in reference.items() if v.is_floating_point()}
-
-
-def apply_update(reference: State, delta: State, state: State) -> dict[str, Tensor]:
-    """``w_t + Delta`` for the floating-point tensors; other tensors are taken from ``state`` as sent."""
-    return {k: reference[k] + delta[k] if k in delta else state[k].clone() for k in reference}
-
-
-def _other_bytes(state: State, delta: State) -> int:
-    """Bytes of the tensors sent uncompressed (integer buffers)."""
-    return sum(t.numel() * t.element_size() for k, t in state.items() if k not in delta)
-
-
-class Quantize:
-    """Send ``Delta`` quantized to ``bits`` bits a number; the server receives ``w_t + dequantize(...)``.
-
-    Each tensor of ``Delta`` is mapped onto ``2^bits`` evenly spaced levels
-    between its minimum and maximum (:func:`fedlite.compression.quantize`), so
-    every number is off by at most half a step. ``upload_bytes`` is set to the
-    quantized size: ``bits / 32`` of float32 plus 8 bytes per tensor.
-    Quantizing the *update* rather than the weights keeps the range, and so the
-    error, small (Konečný et al. 2016).
-    """
-
-    def __init__(self, broadcast: Broadcast, bits: int = 8) -> None:
-        if not isinstance(bits, int) or not 1 <= bits <= 16:
-            raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
-        self.broadcast, self.bits = broadcast, bits
-
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
-        received = {k: dequantize(*quantize(t, self.bits)) for k, t in delta.items()}
-        size = quantized_bytes(delta, self.bits) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, received, result.state),
-                       upload_bytes=size)
-
-
-class TopK:
-    """Send only the fraction ``ratio`` of largest entries of ``Delta``, as (value, index) pairs.
-
-    With ``error_feedback=True`` each hospital keeps what it did not send and
-    adds it to its next update (:class:`fedlite.compression.TopKWithMemory`;
-    Stich et al. 2018), so nothing is lost for good; without it the small
-    entries are simply discarded every round. ``upload_bytes`` is 8 bytes per
-    sent entry (:func:`fedlite.compression.sparse_bytes`).
-    """
-
-    def __init__(self, broadcast: Broadcast, ratio: float, *, error_feedback: bool = True) -> None:
-        if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
-            raise ValueError(f"ratio (fraction of entries sent) must be in (0, 1], got {ratio!r}")
-        self.broadcast, self.ratio, self.error_feedback = broadcast, float(ratio), error_feedback
-        self.memory: dict[int, TopKWithMemory] = {}
-
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
-        compressor = self.memory.setdefault(client, TopKWithMemory(self.ratio)) if self.error_feedback \
-            else TopKWithMemory(self.ratio)
-        sparse = compressor.compress(delta)
-        size = sparse_bytes(sparse) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, sparse, result.state),
-                       upload_bytes=size)

@@ -55,7 +55,7 @@ from torch import Tensor, nn
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.client import ClientResult
-from fedlite.models import flatten
+from fedlite.state import flatten
 
 State = Mapping[str, Tensor]
 

@@ -1,0 +1,188 @@
+"""The server's defences against faulty and malicious hospitals: robust rules and update validation.
+
+FedAvg is a mean, and one arbitrary update can move a mean anywhere. Two lines of defence:
+
+- **Robust aggregation rules** replace the mean: coordinate-wise
+  :func:`median` and :func:`trimmed_mean` (Yin et al. 2018) and
+  :func:`krum` (Blanchard et al. 2017).
+- **Update validation** (:class:`Validated`) checks every update in front of
+  any rule: reject what is non-finite or too large, aggregate the rest, and
+  keep a record of every rejection.
+
+The attacks these defend against are simulated in
+:mod:`fedlite.robustness.malicious`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from fedlite.aggregate import check_states, non_finite
+from fedlite.robustness.participation import Broadcast
+from fedlite.simulation import Aggregator
+from fedlite.state import State, distance, flatten, update_of
+
+
+# --- robust aggregation: when some hospitals send faulty or malicious updates -----------------
+#
+# FedAvg is a mean, and one arbitrary update can move a mean anywhere. The rules below look at
+# every coordinate (or every whole update) across clients and ignore the extremes. They treat all
+# clients alike: the sample counts are accepted for a common signature and ignored, because a
+# malicious client could simply lie about its n_k.
+
+
+def _stack(states: Sequence[State], name: str) -> Tensor:
+    return torch.stack([s[name].to(torch.float64) for s in states])
+
+
+def _like(value: Tensor, ref: Tensor) -> Tensor:
+    return (value if ref.is_floating_point() else value.round()).to(ref.dtype)
+
+
+def median(states: Sequence[State], weights: Sequence[float] | None = None) -> dict[str, Tensor]:
+    """Coordinate-wise median (Yin et al. 2018, "Byzantine-robust distributed learning").
+
+    Each number of the new model is the median of that number over the
+    clients (for an even count, the mean of the two middle values). Fewer
+    than half of the clients cannot drag it outside the honest values.
+    """
+    check_states(states)
+    return {name: _like(_stack(states, name).quantile(0.5, dim=0), ref) for name, ref in states[0].items()}
+
+
+def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None, *,
+                 beta: float = 0.2) -> dict[str, Tensor]:
+    """Coordinate-wise trimmed mean (Yin et al. 2018).
+
+    For every coordinate, sort the clients' values, drop the ``floor(beta * K)``
+    smallest and as many largest, and average the rest. ``beta = 0`` is the
+    plain (unweighted) mean.
+    """
+    check_states(states)
+    cut = int(beta * len(states))
+    if not 0 <= beta < 0.5 or len(states) - 2 * cut < 1:
+        raise ValueError(f"beta must be in [0, 0.5) and leave at least one client; got beta={beta!r} "
+                         f"for {len(states)} clients")
+    out = {}
+    for name, ref in states[0].items():
+        ordered = _stack(states, name).sort(dim=0).values
+        out[name] = _like(ordered[cut:len(states) - cut].mean(dim=0), ref)
+    return out
+
+
+def krum(states: Sequence[State], weights: Sequence[float] | None = None, *, f: int = 1) -> dict[str, Tensor]:
+    """Krum (Blanchard et al. 2017, "Machine learning with adversaries: Byzantine tolerant
+    gradient descent"): pick the one update closest to its neighbours.
+
+    For each client ``i``, sum the squared distances to its ``K - f - 2``
+    nearest other clients; return (a copy of) the client with the smallest
+    sum. Needs ``K >= 2f + 3`` clients to tolerate ``f`` attackers.
+    """
+    check_states(states)
+    k = len(states)
+    if f < 0 or k < 2 * f + 3:
+        raise ValueError(f"Krum with f={f} attackers needs at least {2 * f + 3} clients, got {k}")
+    flat = torch.stack([flatten(s) for s in states])
+    squared = torch.cdist(flat, flat) ** 2
+    scores = [squared[i][torch.arange(k) != i].sort().values[:k - f - 2].sum() for i in range(k)]
+    best = int(torch.stack(scores).argmin())
+    return {name: t.clone() for name, t in states[best].items()}
+
+
+def update_problems(update: State, reference: State, *, max_norm: float | None = None) -> str | None:
+    """Why the server should reject ``update`` (a client's new state), or ``None`` if it is acceptable.
+
+    Rejects non-finite values, and (if ``max_norm`` is given) a change
+    ``||update - reference||`` larger than ``max_norm``.
+    """
+    if max_norm is not None and not max_norm > 0:
+        raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
+    if (bad := non_finite(update)) is not None:
+        return f"parameter {bad!r} contains NaN or Inf"
+    if max_norm is not None and (change := distance(update, reference)) > max_norm:
+        return f"update norm {change:.3g} exceeds the limit {max_norm:.3g}"
+    return None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One update the server refused: in which round, from which client, and why."""
+
+    round: int
+    client: int
+    reason: str
+
+
+class Validated:
+    """An aggregator that checks every update before ``rule`` sees it.
+
+    An update ``w_k`` is rejected (by :func:`fedlite.robustness.defences.update_problems`) if
+
+    - it holds NaN or Inf, or
+    - its change ``||w_k - w_t||`` exceeds ``max_norm``, or exceeds
+      ``max_ratio`` times the median change of this round's finite updates
+      (a limit that adapts as updates shrink during training).
+
+    The remaining updates go to ``rule`` with their weights. If none remain,
+    the global model stays ``w_t``. Nothing is dropped silently: every
+    rejection is appended to ``rejected`` (round, client, reason). Use it as
+    the ``aggregate`` of :meth:`fedlite.robustness.participation.Broadcast.hooks`, with the same
+    ``broadcast``, which supplies ``w_t`` and the client ids.
+    """
+
+    def __init__(self, rule: Aggregator, broadcast: Broadcast, *, max_norm: float | None = None,
+                 max_ratio: float | None = None) -> None:
+        for name, limit in (("max_norm", max_norm), ("max_ratio", max_ratio)):
+            if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
+                raise ValueError(f"{name} must be a positive number or None, got {limit!r}")
+        self.rule, self.broadcast = rule, broadcast
+        self.max_norm, self.max_ratio = max_norm, max_ratio
+        self.rejected: list[Rejection] = []
+
+    def limit(self, states: Sequence[State]) -> float | None:
+        """This round's norm limit: the smaller of ``max_norm`` and ``max_ratio`` x median change."""
+        limits = [] if self.max_norm is None else [float(self.max_norm)]
+        if self.max_ratio is not None:
+            norms = [update_norm(s, self.broadcast.state) for s in states]
+            finite = [n for n in norms if math.isfinite(n)]
+            if finite and np.median(finite) > 0:
+                limits.append(self.max_ratio * float(np.median(finite)))
+        return min(limits) if limits else None
+
+    def __call__(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+        if len(self.broadcast.arrived) != len(states):
+            raise RuntimeError(f"got {len(states)} updates but the broadcast saw {len(self.broadcast.arrived)} "
+                               "arrive; pass both hooks of broadcast.hooks(...) to run_federated")
+        limit, kept, kept_weights = self.limit(states), [], []
+        for client, state, weight in zip(self.broadcast.arrived, states, weights):
+            problem = update_problems(state, self.broadcast.state, max_norm=limit)
+            if problem is None:
+                kept.append(state)
+                kept_weights.append(weight)
+            else:
+                self.rejected.append(Rejection(self.broadcast.round, client, problem))
+        if not kept:
+            return {k: v.clone() for k, v in self.broadcast.state.items()}
+        return self.rule(kept, kept_weights)
+
+    def summary(self) -> str:
+        """How many updates were rejected, per client and reason, in one line each."""
+        if not self.rejected:
+            return "no update rejected"
+        counts: dict[tuple[int, str], int] = {}
+        for r in self.rejected:
+            key = (r.client, "NaN or Inf" if "NaN or Inf" in r.reason else "update too large")
+            counts[key] = counts.get(key, 0) + 1
+        return "\n".join(f"client {c}: {n} update(s) rejected ({why})" for (c, why), n in sorted(counts.items()))
+
+
+def update_norm(state: State, reference: State) -> float:
+    """``||w_k - w_t||`` over the floating-point tensors; ``inf``/``nan`` if ``w_k`` is not finite."""
+    total = sum(float((d.double() ** 2).sum()) for d in update_of(state, reference).values())
+    return math.sqrt(total) if not math.isnan(total) else math.nan
