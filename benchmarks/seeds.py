@@ -41,7 +41,7 @@ TOLERANCE = 1e-3
 def nb01_three_options() -> tuple[dict[str, evidence.Repeated], dict]:
     """Notebook 01: centralized vs local only vs FedAvg, PneumoniaMNIST, 5 quantity-skewed hospitals, 10 rounds."""
     from fedlite.datasets import load_medmnist
-    from fedlite.hospitals import make_hospitals
+    from fedlite.heterogeneity.hospitals import make_hospitals
 
     xray = load_medmnist("pneumoniamnist")
     train, test = xray["train"], xray["test"]
