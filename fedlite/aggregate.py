@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from fedlite.state import State
+from fedlite.state import State, cast_like
 
 
 def non_finite(state: State) -> str | None:
@@ -90,7 +90,7 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     for name, ref in states[0].items():
         stacked = torch.stack([s[name].to(torch.float64) for s in states])
         mean = torch.tensordot(p, stacked, dims=1)
-        out[name] = (mean if ref.is_floating_point() else mean.round()).to(ref.dtype)
+        out[name] = cast_like(mean, ref)
     return out
 
 
@@ -108,5 +108,5 @@ def fedavg_loop(states: Sequence[State], weights: Sequence[float]) -> dict[str, 
         acc = torch.zeros(ref.shape, dtype=torch.float64)
         for state, n_k in zip(states, weights):
             acc += (float(n_k) / total) * state[name].to(torch.float64)
-        out[name] = (acc if ref.is_floating_point() else acc.round()).to(ref.dtype)
+        out[name] = cast_like(acc, ref)
     return out

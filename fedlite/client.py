@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fedlite.data import Data
+from fedlite.state import copy_state
 
 
 @dataclass(frozen=True)
@@ -114,5 +115,4 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
                 total.backward()
                 optimizer.step()
                 losses.append(loss.item())
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return ClientResult(state, len(data), sum(losses) / len(losses))
+    return ClientResult(copy_state(model), len(data), sum(losses) / len(losses))

@@ -31,7 +31,7 @@ server optimizers and FedBN (see :mod:`fedlite.client`, :mod:`fedlite.server`,
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.simulation import round_seed
-from fedlite.state import distance, flatten  # noqa: F401  (re-exported: notebook 02 meets them here)
+from fedlite.state import State, copy_state, distance, flatten, update_of
 
 
 def gradient(model: nn.Module, data: Data) -> dict[str, Tensor]:
@@ -62,7 +62,7 @@ def gradient(model: nn.Module, data: Data) -> dict[str, Tensor]:
     return {name: g.detach().clone() for name, g in zip(params, grads)}
 
 
-def spread(states: Sequence[Mapping[str, Tensor]], weights: Sequence[float] | None = None) -> float:
+def spread(states: Sequence[State], weights: Sequence[float] | None = None) -> float:
     """Client drift: ``sum_k p_k ||w_k - w_bar||`` with ``w_bar = sum_k p_k w_k``.
 
     ``weights`` (e.g. the sizes ``n_k``) give ``p_k = n_k / n``; equal by default.
@@ -111,11 +111,6 @@ def label_skew(counts: np.ndarray) -> float:
     return float(np.dot(sizes / sizes.sum(), distances))
 
 
-def flat_update(state: Mapping[str, Tensor], start: Mapping[str, Tensor]) -> Tensor:
-    """``w_k - w`` as one float64 vector over all floating-point tensors of a state."""
-    return flatten({k: state[k] for k in start}) - flatten(start)
-
-
 @dataclass
 class Drift:
     """One round of local training from a common start, measured per client.
@@ -142,6 +137,11 @@ class Drift:
         mean_length = float(np.dot(self.weights, self.update_norms))
         return self.average_norm / mean_length if mean_length > 0 else 1.0
 
+    @property
+    def spread(self) -> float:
+        """:func:`spread` of the clients' models: ``sum_k p_k ||w_k - w_bar||``."""
+        return spread(self.states, self.weights)
+
 
 def client_drift(model: nn.Module, clients: Sequence[Data], local: LocalConfig, *,
                  seed: int = 0) -> Drift:
@@ -153,7 +153,7 @@ def client_drift(model: nn.Module, clients: Sequence[Data], local: LocalConfig, 
     """
     if len(clients) == 0:
         raise ValueError("client_drift needs at least one client's Data")
-    start = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    start = copy_state(model)
     states = []
     for k, data in enumerate(clients):
         model.load_state_dict(start)
@@ -161,7 +161,7 @@ def client_drift(model: nn.Module, clients: Sequence[Data], local: LocalConfig, 
     model.load_state_dict(start)
     weights = np.array([len(c) for c in clients], dtype=np.float64)
     weights /= weights.sum()
-    updates = [flat_update(s, start) for s in states]
+    updates = [flatten(update_of(s, start)) for s in states]
     average = sum(float(p) * u for p, u in zip(weights, updates))
     norms = np.array([u.norm().item() for u in updates])
     avg_norm = float(average.norm())  # type: ignore[union-attr]

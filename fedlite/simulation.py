@@ -34,7 +34,7 @@ from fedlite.data import Data
 from fedlite.history import History, Round
 from fedlite.metrics import evaluate
 from fedlite.server import ServerOptimizer
-from fedlite.state import state_bytes
+from fedlite.state import copy_state, state_bytes
 
 
 def round_seed(seed: int, round_: int, client: int) -> int:
@@ -115,7 +115,7 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
     """
     _check_run(clients, rounds, fraction, client_tests)
     rng = np.random.default_rng(seed)
-    global_state = {k: v.clone() for k, v in model.state_dict().items()}
+    global_state = copy_state(model)
     private: dict[int, dict[str, Tensor]] = {k: {} for k in range(len(clients))}
     shared_bytes = state_bytes({k: v for k, v in global_state.items() if k not in local_keys})
     history = History(name)
@@ -171,7 +171,7 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
     """
     _check_run(clients, epochs, 1.0, client_tests)
     one_epoch = replace(local, epochs=1)
-    states = [{k: v.clone() for k, v in model.state_dict().items()} for _ in clients]
+    states = [copy_state(model) for _ in clients]
     weights = np.array([len(c) for c in clients]) / sum(len(c) for c in clients)
     history = History(name)
     for t in trange(1, epochs + 1, desc=name, disable=not progress):

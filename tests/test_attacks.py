@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 import fedlite as fl
 from fedlite.privacy import inversion, secagg
+from fedlite.state import copy_state
 
 ONE_STEP = fl.LocalConfig(epochs=1, batch_size=None, lr=0.1)
 
@@ -19,10 +20,6 @@ def smooth_images(n, seed):
     """Images in [0, 1] that look a little like scans: smooth, random 7x7 patterns blown up to 28x28."""
     low = torch.rand(n, 1, 7, 7, generator=torch.Generator().manual_seed(seed))
     return F.interpolate(low, size=28, mode="bilinear", align_corners=False)
-
-
-def snapshot(model):
-    return {k: v.clone() for k, v in model.state_dict().items()}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +62,7 @@ def test_matching_pairs_a_shuffled_batch_back_up(scans):
 
 def test_update_of_one_sgd_step_gives_back_the_autograd_gradient(scans):
     model = fl.make_model("cnn", seed=0)
-    before = snapshot(model)
+    before = copy_state(model)
     expected = inversion.shared_gradient(model, scans.x[:3], scans.y[:3])       # answer key: autograd
     after = fl.local_train(model, scans.subset([0, 1, 2]), ONE_STEP, seed=0).state
     model.load_state_dict(before)
@@ -99,7 +96,7 @@ def test_invert_gradient_checks_its_inputs(scans):
 
 def test_attack_rebuilds_a_single_image_far_above_the_baselines(scans):
     model = fl.make_model("cnn", seed=0)
-    before = snapshot(model)
+    before = copy_state(model)
     target = scans.subset([0])
     after = fl.local_train(model, target, ONE_STEP, seed=0).state
     rec = inversion.reconstruct(model, before, after, steps=100, seed=0)
@@ -112,11 +109,11 @@ def test_attack_rebuilds_a_single_image_far_above_the_baselines(scans):
 def test_attack_fails_on_the_secure_sum_of_several_hospitals(scans):
     hospitals = [scans.subset([0])] + [scans.subset(range(1 + 8 * i, 9 + 8 * i)) for i in range(4)]
     model = fl.make_model("cnn", seed=0)
-    before = snapshot(model)
+    before = copy_state(model)
     secure = secagg.SecureFedAvg(model, num_clients=len(hospitals))
     fl.run_federated(model, hospitals, scans, rounds=1, local=ONE_STEP, on_update=secure.on_update,
                      aggregate=secure.aggregate, progress=False)
-    rec = inversion.reconstruct(fl.make_model("cnn", seed=0), before, snapshot(model), steps=100, seed=0)
+    rec = inversion.reconstruct(fl.make_model("cnn", seed=0), before, copy_state(model), steps=100, seed=0)
     random_start, flat = baselines(hospitals[0].x)
     assert inversion.psnr(rec.images, hospitals[0].x) < flat + 1.0       # no better than a flat guess
 

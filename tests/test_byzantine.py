@@ -97,12 +97,6 @@ def validated_round(validator, server, updates, weights=None):
     return hooks["aggregate"](states, weights or [1.0] * len(states))
 
 
-def test_update_norm_by_hand():
-    assert defences.update_norm({"w": torch.tensor([3.0, 5.0])}, {"w": torch.tensor([0.0, 1.0])}) == 5.0
-    assert math.isnan(defences.update_norm({"w": torch.tensor([math.nan])}, {"w": torch.tensor([0.0])}))
-    assert defences.update_norm({"w": torch.tensor([math.inf])}, {"w": torch.tensor([0.0])}) == math.inf
-
-
 def test_validation_rejects_the_outlier_and_averages_the_rest_by_hand():
     server = participation.Broadcast(Tiny([0.0, 0.0]))
     validator = defences.Validated(fedavg, server, max_ratio=3.0)

@@ -14,6 +14,7 @@ from opacus.accountants.analysis.rdp import compute_rdp
 import fedlite as fl
 from fedlite.privacy import dp
 from fedlite.client import ClientResult
+from fedlite.state import norm
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
@@ -31,10 +32,10 @@ def random_update(seed, scale):
 @given(seed=st.integers(0, 10_000), scale=st.floats(1e-4, 1e3), clip=st.floats(1e-3, 10.0))
 def test_clipped_norm_is_at_most_c_and_direction_is_kept(seed, scale, clip):
     delta = random_update(seed, scale)
-    clipped, norm = dp.clip_update(delta, clip)
-    assert norm == pytest.approx(dp.update_norm(delta))
-    assert dp.update_norm(clipped) <= clip * (1 + 1e-6)
-    if norm <= clip:                                     # short updates are left alone
+    clipped, before = dp.clip_update(delta, clip)
+    assert before == pytest.approx(norm(delta))
+    assert norm(clipped) <= clip * (1 + 1e-6)
+    if before <= clip:                                     # short updates are left alone
         assert torch.allclose(clipped["w"], delta["w"])
     factor = clipped["w"].flatten() @ delta["w"].flatten() / (delta["w"].norm() * clipped["w"].norm())
     assert factor.item() == pytest.approx(1.0, abs=1e-5)  # same direction
@@ -43,7 +44,7 @@ def test_clipped_norm_is_at_most_c_and_direction_is_kept(seed, scale, clip):
 
 def test_update_norm_is_the_norm_of_all_floats_together():
     delta = {"a": torch.tensor([3.0]), "b": torch.tensor([[4.0]]), "n": torch.tensor([100])}
-    assert dp.update_norm(delta) == pytest.approx(5.0)
+    assert norm(delta) == pytest.approx(5.0)
 
 
 # --- the noise ---------------------------------------------------------------------------------------
@@ -69,11 +70,11 @@ def test_dp_fedavg_without_noise_is_the_equal_weight_mean_of_clipped_updates():
     sent = [mechanism.on_update(1, i, ClientResult(u, num_samples=100 * (i + 1), loss=0.0)).state
             for i, u in enumerate(updates)]
     for s in sent:
-        assert dp.update_norm({k: s[k] - w[k] for k in w}) == pytest.approx(1.0)
+        assert norm({k: s[k] - w[k] for k in w}) == pytest.approx(1.0)
     new = mechanism.aggregate(sent, [100, 200])
     for k in w:   # equal weights, whatever the sample counts
         assert torch.allclose(new[k], (sent[0][k] + sent[1][k]) / 2)
-    assert mechanism.norms == pytest.approx([dp.update_norm({k: u[k] - w[k] for k in w}) for u in updates])
+    assert mechanism.norms == pytest.approx([norm({k: u[k] - w[k] for k in w}) for u in updates])
 
 
 def test_dp_fedavg_runs_in_the_round_loop_and_is_reproducible():

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import torch
 from opacus.accountants import RDPAccountant
@@ -55,9 +55,7 @@ from torch import Tensor, nn
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.client import ClientResult
-from fedlite.state import flatten
-
-State = Mapping[str, Tensor]
+from fedlite.state import State, copy_state, norm
 
 ALPHAS = RDPAccountant.DEFAULT_ALPHAS + [80, 96, 128, 192, 256, 384, 512, 1024]
 """Rényi orders searched by :func:`dp_epsilon`: Opacus's defaults plus larger
@@ -73,11 +71,6 @@ def _check_dp(clip: float, noise_multiplier: float) -> None:
                          f"guarantee), got {noise_multiplier!r}")
 
 
-def update_norm(delta: State) -> float:
-    """L2 norm of an update over all its floating-point tensors together."""
-    return flatten(delta).norm().item()
-
-
 def clip_update(delta: State, clip: float) -> tuple[dict[str, Tensor], float]:
     """Scale ``delta`` to L2 norm at most ``clip``; return it and its norm *before* clipping.
 
@@ -85,9 +78,9 @@ def clip_update(delta: State, clip: float) -> tuple[dict[str, Tensor], float]:
     keep their direction and lose length. Integer tensors are left untouched.
     """
     _check_dp(clip, 0.0)
-    norm = update_norm(delta)
-    factor = min(1.0, clip / norm) if norm > 0 else 1.0
-    return {k: t * factor if t.is_floating_point() else t.clone() for k, t in delta.items()}, norm
+    length = norm(delta)
+    factor = min(1.0, clip / length) if length > 0 else 1.0
+    return {k: t * factor if t.is_floating_point() else t.clone() for k, t in delta.items()}, length
 
 
 def gaussian_noise(like: State, std: float, generator: torch.Generator) -> dict[str, Tensor]:
@@ -151,7 +144,7 @@ class DPFedAvg:
     def __init__(self, model: nn.Module, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
         self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
-        self.global_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.global_state = copy_state(model)
         self.generator = torch.Generator().manual_seed(seed)
         self.norms: list[float] = []
         self.rounds = 0
@@ -172,6 +165,6 @@ class DPFedAvg:
         mean = fedavg(states, [1.0] * m)                  # equal weights: each client moves it <= C/m
         noise = gaussian_noise(mean, self.noise_multiplier * self.clip / m, self.generator)
         new = {k: v + noise[k] if k in noise else v for k, v in mean.items()}
-        self.global_state = {k: v.clone() for k, v in new.items()}
+        self.global_state = copy_state(new)
         self.rounds += 1
         return new

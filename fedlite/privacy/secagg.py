@@ -56,6 +56,7 @@ import torch
 from torch import Tensor
 
 from fedlite.client import ClientResult
+from fedlite.state import State, cast_like, copy_state
 
 BITS = 48           # work modulo 2^48
 SCALE = 2**24       # fixed point: 1.0 is stored as 2^24
@@ -166,12 +167,12 @@ def secure_sum(vectors: Mapping[int, np.ndarray], dropped: Sequence[int] = (), *
 
 # --- secure FedAvg through the hooks of fedlite.simulation.run_federated -----------------------
 
-def to_vector(state: Mapping[str, Tensor]) -> np.ndarray:
+def to_vector(state: State) -> np.ndarray:
     """All tensors of a state (integer buffers too), in order, as one float64 vector to mask."""
     return np.concatenate([t.detach().double().reshape(-1).numpy() for t in state.values()])
 
 
-def from_vector(vector: np.ndarray, template: Mapping[str, Tensor]) -> dict[str, Tensor]:
+def from_vector(vector: np.ndarray, template: State) -> dict[str, Tensor]:
     """Cut a vector back into tensors shaped (and typed) like ``template``."""
     needed = sum(t.numel() for t in template.values())
     if len(vector) != needed:
@@ -179,7 +180,7 @@ def from_vector(vector: np.ndarray, template: Mapping[str, Tensor]) -> dict[str,
     out, start = {}, 0
     for name, t in template.items():
         piece = torch.from_numpy(np.array(vector[start:start + t.numel()])).reshape(t.shape)
-        out[name] = (piece if t.is_floating_point() else piece.round()).to(t.dtype)
+        out[name] = cast_like(piece, t)
         start += t.numel()
     return out
 
@@ -218,7 +219,7 @@ class SecureFedAvg:
         _check_field(bits, scale)
         if not isinstance(num_clients, int) or num_clients < 1:
             raise ValueError(f"num_clients must be a positive integer, got {num_clients!r}")
-        self.template = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.template = copy_state(model)
         self.clients = list(range(num_clients))
         self.session_seed, self.scale, self.bits = session_seed, scale, bits
         self.seen: dict[int, np.ndarray] = {}   # the last masked vector from each client, as the server saw it
@@ -232,7 +233,7 @@ class SecureFedAvg:
         return ClientResult(message, result.num_samples, result.loss,
                             upload_bytes=masked.size * self.bits // 8)
 
-    def aggregate(self, states: Sequence[Mapping[str, Tensor]], weights: Sequence[float]) -> dict[str, Tensor]:
+    def aggregate(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
         """Server side: unmask the sum of the arrived vectors, then divide by the summed counts.
 
         ``weights`` (the counts ``run_federated`` passes) are not used: the

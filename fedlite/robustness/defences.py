@@ -26,7 +26,7 @@ from torch import Tensor
 from fedlite.aggregate import check_states, non_finite
 from fedlite.robustness.participation import Broadcast
 from fedlite.simulation import Aggregator
-from fedlite.state import State, distance, flatten, update_of
+from fedlite.state import State, cast_like, copy_state, distance, flatten, norm, update_of
 
 
 # --- robust aggregation: when some hospitals send faulty or malicious updates -----------------
@@ -41,10 +41,6 @@ def _stack(states: Sequence[State], name: str) -> Tensor:
     return torch.stack([s[name].to(torch.float64) for s in states])
 
 
-def _like(value: Tensor, ref: Tensor) -> Tensor:
-    return (value if ref.is_floating_point() else value.round()).to(ref.dtype)
-
-
 def median(states: Sequence[State], weights: Sequence[float] | None = None) -> dict[str, Tensor]:
     """Coordinate-wise median (Yin et al. 2018, "Byzantine-robust distributed learning").
 
@@ -53,7 +49,7 @@ def median(states: Sequence[State], weights: Sequence[float] | None = None) -> d
     than half of the clients cannot drag it outside the honest values.
     """
     check_states(states)
-    return {name: _like(_stack(states, name).quantile(0.5, dim=0), ref) for name, ref in states[0].items()}
+    return {name: cast_like(_stack(states, name).quantile(0.5, dim=0), ref) for name, ref in states[0].items()}
 
 
 def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None, *,
@@ -72,7 +68,7 @@ def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None
     out = {}
     for name, ref in states[0].items():
         ordered = _stack(states, name).sort(dim=0).values
-        out[name] = _like(ordered[cut:len(states) - cut].mean(dim=0), ref)
+        out[name] = cast_like(ordered[cut:len(states) - cut].mean(dim=0), ref)
     return out
 
 
@@ -149,7 +145,7 @@ class Validated:
         """This round's norm limit: the smaller of ``max_norm`` and ``max_ratio`` x median change."""
         limits = [] if self.max_norm is None else [float(self.max_norm)]
         if self.max_ratio is not None:
-            norms = [update_norm(s, self.broadcast.state) for s in states]
+            norms = [norm(update_of(s, self.broadcast.state)) for s in states]
             finite = [n for n in norms if math.isfinite(n)]
             if finite and np.median(finite) > 0:
                 limits.append(self.max_ratio * float(np.median(finite)))
@@ -168,7 +164,7 @@ class Validated:
             else:
                 self.rejected.append(Rejection(self.broadcast.round, client, problem))
         if not kept:
-            return {k: v.clone() for k, v in self.broadcast.state.items()}
+            return copy_state(self.broadcast.state)
         return self.rule(kept, kept_weights)
 
     def summary(self) -> str:
@@ -180,9 +176,3 @@ class Validated:
             key = (r.client, "NaN or Inf" if "NaN or Inf" in r.reason else "update too large")
             counts[key] = counts.get(key, 0) + 1
         return "\n".join(f"client {c}: {n} update(s) rejected ({why})" for (c, why), n in sorted(counts.items()))
-
-
-def update_norm(state: State, reference: State) -> float:
-    """``||w_k - w_t||`` over the floating-point tensors; ``inf``/``nan`` if ``w_k`` is not finite."""
-    total = sum(float((d.double() ** 2).sum()) for d in update_of(state, reference).values())
-    return math.sqrt(total) if not math.isnan(total) else math.nan

@@ -27,19 +27,10 @@ import numpy as np
 from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
+from fedlite.checks import check_positive, check_probability
 from fedlite.client import ClientResult
 from fedlite.simulation import Aggregator, UpdateHook, round_seed
-from fedlite.state import State
-
-
-def _check_probability(p: float, name: str) -> None:
-    if not (isinstance(p, (int, float)) and 0 <= p <= 1):
-        raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
-
-
-def _check_positive(value: float, name: str) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+from fedlite.state import State, copy_state
 
 
 class Broadcast:
@@ -57,14 +48,14 @@ class Broadcast:
     """
 
     def __init__(self, model: nn.Module) -> None:
-        self.state: dict[str, Tensor] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.state: dict[str, Tensor] = copy_state(model)
         self.round = 0
         self.arrived: list[int] = []
 
     def start(self, round_: int, global_state: State) -> None:
         """``on_round``: remember round ``t``'s broadcast weights ``w_t``; nobody has arrived yet."""
         self.round, self.arrived = round_, []
-        self.state = {k: v.detach().clone() for k, v in global_state.items()}
+        self.state = copy_state(global_state)
 
     def hooks(self, on_update: UpdateHook | None = None,
               aggregate: Aggregator = fedavg) -> dict[str, Callable]:
@@ -109,7 +100,7 @@ class RandomDropout:
 
     def __init__(self, p: float | Sequence[float], *, seed: int = 0) -> None:
         for value in np.atleast_1d(np.asarray(p, dtype=object)):
-            _check_probability(value, "dropout probability p")
+            check_probability(value, "dropout probability p")
         self.p, self.seed = p, seed
         self.dropped: list[tuple[int, int]] = []
 
@@ -137,8 +128,8 @@ class Deadline:
     def __init__(self, speeds: Sequence[float], deadline: float, *, epochs: int = 1,
                  jitter: float = 0.0, seed: int = 0) -> None:
         for k, s in enumerate(speeds):
-            _check_positive(s, f"speeds[{k}] (samples per second)")
-        _check_positive(deadline, "deadline (seconds)")
+            check_positive(s, f"speeds[{k}] (samples per second)")
+        check_positive(deadline, "deadline (seconds)")
         if not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         if not (isinstance(jitter, (int, float)) and jitter >= 0):

@@ -37,6 +37,7 @@ import torch
 import fedlite as fl
 from fedlite import plots
 from fedlite.privacy import dp, inversion, secagg
+from fedlite.state import copy_state, norm, update_of
 from fedlite.datasets import load_medmnist
 
 torch.set_num_threads(1)  # the attack works on one tiny image at a time: too little to share between cores
@@ -60,10 +61,6 @@ def new_model() -> torch.nn.Module:
     return fl.make_model("cnn", seed=0)
 
 
-def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {name: t.clone() for name, t in model.state_dict().items()}
-
-
 # %% [markdown]
 # ## 1 · The attack: an X-ray from an update
 #
@@ -83,9 +80,9 @@ def curious_server(round_, client, result):
 
 
 model = new_model()
-sent = snapshot(model)            # the global weights the server broadcast
+sent = copy_state(model)            # the global weights the server broadcast
 fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=curious_server, progress=False)
-update_norm = dp.update_norm({k: seen[0][k] - sent[k] for k in sent})
+update_norm = norm(update_of(seen[0], sent))
 print(f"hospital A sent {sum(t.numel() for t in seen[0].values()):,} numbers; "
       f"its update w_A - w has L2 norm {update_norm:.4f}")
 
@@ -182,7 +179,7 @@ ATTACK_STEPS = 150
 def attack_first(batch_size, local_steps, steps):
     """The hospital trains on the first `batch_size` X-rays; the server attacks. (images, mean PSNR)"""
     data, model = train.subset(range(batch_size)), new_model()
-    sent = snapshot(model)
+    sent = copy_state(model)
     local = fl.LocalConfig(epochs=local_steps, batch_size=None, lr=0.02, momentum=0.9)
     result = fl.local_train(model, data, local, seed=0)
     rec = inversion.reconstruct(new_model(), sent, result.state, labels=data.y, steps=steps)
@@ -286,7 +283,7 @@ print("sum of the y, decoded:", total, "   plain sum of the x:", sum(toy.values(
 # %%
 hospitals = [hospital_a, train.subset(range(100, 116)), train.subset(range(200, 216))]
 model = new_model()
-sent = snapshot(model)
+sent = copy_state(model)
 secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=0)
 truth = {}
 
@@ -298,7 +295,7 @@ def mask_and_keep_truth(round_, client, result):
 
 fl.run_federated(model, hospitals, test, rounds=1, local=one_step, on_update=mask_and_keep_truth,
                  aggregate=secure.aggregate, progress=False)
-after_secure = snapshot(model)
+after_secure = copy_state(model)
 
 # %%
 plain = new_model()
@@ -409,11 +406,11 @@ sigmas = [0.0, 0.01, 0.1, 1.0]
 def released_step(sigma):
     """Global weights before and after one DP-FedAvg round in which hospital A is alone."""
     model = new_model()
-    before = snapshot(model)
+    before = copy_state(model)
     mechanism = dp.DPFedAvg(model, clip=CLIP, noise_multiplier=sigma, seed=0)
     fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=mechanism.on_update,
                      aggregate=mechanism.aggregate, progress=False)
-    return before, snapshot(model)
+    return before, copy_state(model)
 
 
 dp_psnr = {}
@@ -694,6 +691,6 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 #
 # **Next:** [06 · Systems and robustness](06_systems_and_robustness.ipynb): communication, stragglers and
 # dropouts, and what a faulty or malicious hospital can do to the global model.
-# **Previous:** [04 · Medical use cases](04_medical_use_cases.ipynb).
+# **Previous:** [04b · Patients' devices and drug discovery](04b_devices_and_drug_discovery.ipynb).
 #
 # *The datasets and models are for teaching only: not for clinical use.*

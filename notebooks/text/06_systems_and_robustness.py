@@ -20,7 +20,7 @@
 #
 # **Time:** about 45 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [02 · FedAvg math](02_fedavg_math.ipynb) (local epochs and rounds to a target) and
-# [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb) (the four heart-disease hospitals and federated
+# [03b · Real hospitals](03b_real_hospitals.ipynb) (the four heart-disease hospitals and federated
 # standardization). The `on_update` hook of `run_federated` appeared in
 # [05 · Privacy](05_privacy_attacks_and_defenses.ipynb); we use it for everything here.
 
@@ -146,7 +146,7 @@ for E, h in by_epochs.items():
 # epochs each hospital ran until the target was reached. Compare it across the rows: more local work
 # per round cut the bytes far more than it added to the total computation. On IID hospitals that trade
 # is nearly free; on non-IID ones, long local training lets the local models drift apart
-# (notebook 03), which limits how far it goes.
+# (notebook 03a), which limits how far it goes.
 #
 # ### Compressing the update
 #
@@ -253,7 +253,7 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # - **stragglers**: a hospital whose round takes longer than the deadline is dropped
 #   (`participation.Deadline(speeds, deadline)`).
 #
-# We use the four real heart-disease hospitals of notebook 03 (Cleveland, Hungary, Switzerland, VA Long
+# We use the four real heart-disease hospitals of notebook 03b (Cleveland, Hungary, Switzerland, VA Long
 # Beach) with logistic regression and federated standardization. Their patients differ, so we can ask
 # not only "how accurate?" but "accurate *for whom*?": each hospital's own test patients are
 # evaluated every round (`client_tests`). Each hospital takes one full-batch gradient step per round

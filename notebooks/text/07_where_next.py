@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 07 · Where next: from fedlite to real federated-learning frameworks
 #
-# Everything in this course ran in one Python process: the "hospitals" (and notebook 04's simulated "devices")
+# Everything in this course ran in one Python process: the "hospitals" (and notebook 04b's simulated "devices")
 # were lists of tensors, the "network" was a function call, and `fedlite` was written to be read, not deployed. A real federation
 # needs what we skipped: programs that run at each hospital, encrypted and authenticated connections,
 # identities for every site, jobs that survive a restart, and someone at each site who decides what code
@@ -26,8 +26,9 @@
 # **Time:** about 30 minutes (the notebook itself runs in about ten seconds).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb). The tables also use FedProx and FedBN from
-# [03](03_non_iid_hospitals.ipynb); personalization, the simulated devices with their dropouts and the
-# toy vertical model from [04](04_medical_use_cases.ipynb); secure aggregation and DP from
+# [03a](03a_non_iid_hospitals.ipynb) and the heart-disease hospitals from [03b](03b_real_hospitals.ipynb);
+# personalization from [04a](04a_cross_silo_use_cases.ipynb), the simulated devices with their dropouts
+# and the toy vertical model from [04b](04b_devices_and_drug_discovery.ipynb); secure aggregation and DP from
 # [05](05_privacy_attacks_and_defenses.ipynb); and compression, deadlines, robust aggregation and update
 # validation from [06](06_systems_and_robustness.ipynb).
 #
@@ -70,7 +71,7 @@ if "google.colab" in sys.modules:
 # | check every update before aggregating | 06 | `robustness.defences.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
 # | what happened, round by round | all | `History` |
 #
-# One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03 (the
+# One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03b (the
 # natural split that FLamby calls Fed-Heart-Disease), logistic regression, features standardized with
 # federated statistics, 30 rounds of one local epoch. Every model is tested on the pooled test set.
 
@@ -89,7 +90,7 @@ SEED, ROUNDS = 0, 30
 heart = load_heart_disease()
 HOSPITALS = list(heart)
 raw_train = [heart[h]["train"] for h in HOSPITALS]
-mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03)
+mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03b)
 trains = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
 tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
 pooled_test = pool(tests)
@@ -341,7 +342,7 @@ plt.show()
 #   algorithms), or real clients on real sites (to train a model that gets used)? Several tools do both.
 # - **cross-silo or cross-device**: a few institutions, each with many records and a reliable server
 #   (hospitals), or very many devices, each with few records, often offline (phones, wearables)?
-#   Most of this course is cross-silo; notebook 04 simulated the cross-device side: many small devices,
+#   Most of this course is cross-silo; notebook 04b simulated the cross-device side: many small devices,
 #   a few asked per round, some of them dropping out.
 
 # %% [markdown]
@@ -464,7 +465,7 @@ plt.show()
 # | `run_federated(..., rounds=R)` | a strategy from `flamby.strategies`, e.g. `FedAvg(training_dataloaders=..., model=..., loss=..., optimizer_class=..., learning_rate=..., num_updates=..., nrounds=R).run()` |
 # | `LocalConfig(epochs=1)` | `num_updates`: a fixed number of local steps per round, not epochs |
 # | `LocalConfig(mu=...)`, `server=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
-# | notebook 03's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
+# | notebook 03b's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
 
 # %% [markdown]
 # ### FATE
@@ -475,7 +476,7 @@ plt.show()
 # (Paillier) and secure multi-party computation. It is the tool in this list built around **vertical**
 # FL, where the parties hold *different columns about the same people*, next to horizontal FL, where they
 # hold the same columns about different people. Every federation of this course was horizontal except one
-# toy: notebook 04 trained a vertical logistic regression on the heart features split between a GP
+# toy: notebook 04b trained a vertical logistic regression on the heart features split between a GP
 # practice and a cardiology clinic. It assumed both parties already list the same patients in the same
 # order, and it sent partial scores and errors in the clear. FATE supplies exactly those two missing
 # pieces: a private set intersection, and encrypted protocols. Its parties are called `guest`, `host`
@@ -486,8 +487,8 @@ plt.show()
 # | a hospital (client) | a party: `guest` or `host` |
 # | the server | the `arbiter` (it coordinates, and aggregates in horizontal jobs) |
 # | `run_federated` with `fedavg` (horizontal FL) | the "Homo" components: `HomoNN` (its trainers `FedAVGClient` and `FedAVGServer`), `HomoLR` |
-# | notebook 04's toy vertical logistic regression (GP and cardiology clinic; no PSI, no encryption) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
-# | none: notebook 04's toy simply assumed the two parties' patients were already lined up | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
+# | notebook 04b's toy vertical logistic regression (GP and cardiology clinic; no PSI, no encryption) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
+# | none: notebook 04b's toy simply assumed the two parties' patients were already lined up | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
 # | `secagg`, `privacy` | secure protocols: Paillier encryption, Diffie-Hellman key exchange |
 # | `normalize.federated_mean_std` | the `Statistics` and `FeatureScale` components |
 
@@ -539,14 +540,14 @@ check_flower_matches(my_matches)
 # The chart places each tool along the two distinctions from the start of the tour: what it runs
 # (simulation or production) and who its clients are (cross-device or cross-silo), one row per tool. The
 # bars are ranges, not points: most tools cover more than one setting, `fedlite` included, whose
-# hospitals are cross-silo while notebook 04's simulated devices stand at the cross-device end. The placement is our reading of each project's own
+# hospitals are cross-silo while notebook 04b's simulated devices stand at the cross-device end. The placement is our reading of each project's own
 # documentation (what it ships and what it says it is for), not a measurement. PySyft is hatched because
 # it governs which code may run on whose data rather than running FedAvg rounds.
 
 # %%
 # name: ((from, to) on simulation 0 ... production 1, (from, to) on cross-device 0 ... cross-silo 1, note)
 TOOLS = {
-    "fedlite (this course)": ((0.00, 0.15), (0.10, 1.00), "one process: simulated hospitals (and devices in 04)"),
+    "fedlite (this course)": ((0.00, 0.15), (0.10, 1.00), "one process: simulated hospitals (and devices in 04b)"),
     "FLamby": ((0.00, 0.25), (0.85, 1.00), "benchmark on real hospital splits"),
     "TensorFlow Federated": ((0.00, 0.35), (0.00, 0.45), "simulation runtime; Google deploys TFF code elsewhere"),
     "Flower": ((0.00, 0.90), (0.00, 1.00), "one app: simulation or deployment, phones to hospitals"),
@@ -612,9 +613,9 @@ check_vertical(my_answer)
 # - **Governance**: who may submit which job, and a record of what ran (Fed-BioMed's training plan
 #   approval, PySyft's code requests).
 # - **Failure**: sites that crash or go offline in the middle of a round, and jobs that must resume
-#   (notebooks 04 and 06 simulated dropouts and deadlines; a framework has to survive real ones).
+#   (notebooks 04b and 06 simulated dropouts and deadlines; a framework has to survive real ones).
 # - **Data engineering**: every hospital formats its records differently; mapping them onto one schema
-#   (and the same preprocessing, as the normalization trap of notebook 03 showed) is often most of the
+#   (and the same preprocessing, as the normalization trap of notebook 03b showed) is often most of the
 #   work.
 #
 # ## Recap

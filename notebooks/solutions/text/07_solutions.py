@@ -51,7 +51,7 @@ check_flower_matches(my_matches)
 # **Exercise 3.** The registry and the sequencing lab know *many of the same patients* but hold
 # *different columns* about them (outcomes on one side, gene panels on the other): that is vertical FL.
 # Horizontal FL, the setting of almost every federation in the course, splits the patients and keeps the
-# columns; notebook 04's toy vertical model on the heart features is the exception, and it simply assumed
+# columns; notebook 04b's toy vertical model on the heart features is the exception, and it simply assumed
 # the patients were already lined up. Here they are not, and neither party may reveal the patients the
 # other lacks, which is what a private set intersection solves. FATE is built for this: its `PSI`
 # component finds the shared patients without revealing the others, then vertical components

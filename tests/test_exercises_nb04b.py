@@ -1,13 +1,12 @@
-"""The checkers of notebook 04: right answers pass, typical wrong answers get their hint, `...` is "not yet"."""
+"""The checkers of notebook 04b: right answers pass, typical wrong answers get their hint, `...` is "not yet"."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fedlite.exercises.nb04 import SCENARIOS, check_expected_arrivals, check_fedavg_weight, check_fl_settings
+from fedlite.exercises.nb04b import SCENARIOS, check_expected_arrivals, check_fl_settings
 
-SIZES = {"cleveland": 199, "hungarian": 172, "switzerland": 30, "va": 85}  # FLamby's training splits
 RIGHT = {"smartwatches": ("cross-device", "horizontal"),
          "hospital_and_insurer": ("cross-silo", "vertical"),
          "pharma_toxicity": ("cross-silo", "horizontal")}
@@ -18,40 +17,7 @@ def run(check, capsys, *args):
     return bool(result), capsys.readouterr().out
 
 
-# --- Exercise 1: the Swiss hospital's FedAvg weight ------------------------------------------
-
-@pytest.mark.parametrize("answer", [30 / 486, np.float32(30 / 486), round(30 / 486, 4)])
-def test_weight_right_answer_passes(capsys, answer):
-    ok, out = run(check_fedavg_weight, capsys, answer, SIZES)
-    assert ok and "✓" in out
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (0.25, "equal say"),                 # one vote per hospital
-    (100 * 30 / 486, "percentage"),      # a percentage
-    (30, "n_k"),                         # forgot to divide
-    (30 / 456, "included"),              # left Switzerland out of n
-    (16 / 254, "training sets"),         # used the test sets: the general hint
-    (np.array([199, 172, 30, 85]) / 486, "one number"),
-])
-def test_weight_wrong_answers_get_a_targeted_hint(capsys, answer, hint):
-    ok, out = run(check_fedavg_weight, capsys, answer, SIZES)
-    assert not ok and "✗" in out and hint in out
-    assert "6.2%" not in out  # the solution is never printed
-
-
-def test_weight_of_another_hospital_and_unknown_names(capsys):
-    assert run(check_fedavg_weight, capsys, 199 / 486, SIZES, "cleveland")[0]
-    with pytest.raises(ValueError, match="unknown hospital"):
-        check_fedavg_weight(0.1, SIZES, "basel")
-
-
-def test_weight_untouched_says_not_yet(capsys):
-    ok, out = run(check_fedavg_weight, capsys, ..., SIZES)
-    assert not ok and "not yet" in out
-
-
-# --- Exercise 2: updates that arrive per round ------------------------------------------------
+# --- Exercise 1: updates that arrive per round ------------------------------------------------
 
 @pytest.mark.parametrize("answer", [7, 7.0, 100 * 0.1 * 0.7, np.float64(7)])
 def test_arrivals_right_answer_passes(capsys, answer):
@@ -78,7 +44,7 @@ def test_arrivals_untouched_says_not_yet(capsys):
     assert not ok and "not yet" in out
 
 
-# --- Exercise 3: name the setting --------------------------------------------------------------
+# --- Exercise 2: name the setting --------------------------------------------------------------
 
 def test_settings_right_answer_passes_in_any_order_and_spelling(capsys):
     assert run(check_fl_settings, capsys, RIGHT)[0]

@@ -1,8 +1,7 @@
-"""Checks for the exercises of ``03_non_iid_hospitals``."""
+"""Checks for the exercises of ``03a_non_iid_hospitals``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,25 +56,3 @@ def check_remedy(answer: Any) -> Checked:
         return verdict(False, "", f"pick one of {', '.join(map(repr, REMEDIES))}")
     return verdict(True, "a feature shift (same diseases, different pixels) is what local "
                          "batch-norm statistics absorb", "")
-
-
-def check_federated_mean(answer: Any, shares: Sequence[tuple[int, float]]) -> Checked:
-    """Exercise: the pooled mean of a feature from each hospital's ``(n_k, sum_k)`` pair."""
-    if unanswered(answer):
-        return Checked(False)
-    n = np.array([s[0] for s in shares], dtype=np.float64)
-    sums = np.array([s[1] for s in shares], dtype=np.float64)
-    expected = sums.sum() / n.sum()
-    unweighted = float(np.mean(sums / n))
-    if close(answer, unweighted, rel=1e-4) and not close(unweighted, expected, rel=1e-4):
-        return verdict(False, "", "that is the plain average of the hospitals' means, so a hospital with "
-                                  "30 patients counts as much as one with 199; weight each by n_k")
-    if close(answer, sums.sum(), rel=1e-4):
-        return verdict(False, "", "that is the total over all patients; divide by the number of patients N")
-    if close(answer, sums.sum() / len(shares), rel=1e-4):
-        return verdict(False, "", "divide by the number of patients N = sum of n_k, not by the number "
-                                  "of hospitals")
-    return verdict(close(answer, expected, rel=1e-4),
-                   f"the federated mean is {expected:.2f}, exactly the pooled one, and no row left a hospital",
-                   "the pooled mean is (sum of all values) / (number of patients): "
-                   "(s_1 + ... + s_K) / (n_1 + ... + n_K)")
