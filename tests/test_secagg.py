@@ -149,7 +149,8 @@ def test_secure_fedavg_gives_the_plain_fedavg_model(fraction):
     plain, _ = federated(fraction=fraction)
     assert_close(state, plain)
     numbers = sum(t.numel() for t in plain.values()) + 1
-    assert history.rounds[0].bytes_up == len(history.rounds[0].clients) * numbers * secagg.BITS // 8
+    # as sent: the masked [n_k w_k, n_k] as int64 words (8 bytes each), plus round and client (8 bytes each)
+    assert history.rounds[0].bytes_up == len(history.rounds[0].clients) * (numbers * 8 + 2 * 8)
 
 
 def test_secure_fedavg_survives_a_dropout_after_masking():

@@ -210,8 +210,10 @@ class SecureFedAvg:
     hospitals take part in the masking each round; one that was not sampled
     or dropped out is handled like a dropout.
 
-    ``upload_bytes`` counts ``bits / 8`` bytes per number (6 for 48 bits),
-    against 4 for plain float32: the price of exactness.
+    ``upload_bytes`` counts what actually travels: the masked vector as
+    ``uint64`` words (8 bytes per number, against 4 for plain float32: the
+    price of exactness; a packed ``bits``-bit encoding could send 6), plus
+    the message's round and client fields.
     """
 
     def __init__(self, model: torch.nn.Module, num_clients: int, *, session_seed: int = 0,
@@ -231,7 +233,7 @@ class SecureFedAvg:
         message = {"masked": torch.from_numpy(masked.view(np.int64)), "client": torch.tensor(client),
                    "round": torch.tensor(round_)}
         return ClientResult(message, result.num_samples, result.loss,
-                            upload_bytes=masked.size * self.bits // 8)
+                            upload_bytes=sum(t.numel() * t.element_size() for t in message.values()))
 
     def aggregate(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
         """Server side: unmask the sum of the arrived vectors, then divide by the summed counts.
