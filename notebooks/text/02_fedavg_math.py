@@ -179,9 +179,12 @@ for name, weights in [("weighted n_k/n", sizes), ("unweighted 1/K", [1] * len(ho
     print(f"{name}: max abs difference from the centralized step < 1e-6: {gap < 1e-6}")
 
 # %% [markdown]
-# The weighted round matches the centralized step to float precision; the unweighted one does not. The
-# weights $n_k / n$ are not a convention: they are what makes the federated round compute the pooled
-# gradient.
+# The weighted round matches the centralized step to float precision; the unweighted one does not. For
+# FedSGD the weights $n_k / n$ are not a convention: they are what makes the federated round compute the
+# pooled gradient. The equality needs all of its conditions: **every** hospital takes part (sampling a
+# fraction of them gives a random estimate of the step, not the step), each takes one **plain** gradient
+# step on all its data (momentum or Adam at the hospitals would add state that the pooled run does not
+# have; `fedsgd` above uses neither), and the weights are $n_k/n$.
 
 # %% [markdown]
 # ## 3 · FedAvg: local steps, and client drift
@@ -250,6 +253,19 @@ plt.show()
 #
 # Drift is the price of communicating less. Section 5 measures the other side of the trade: how many
 # rounds the local steps save. Notebook 03 is about reducing the price.
+#
+# **With local steps, $n_k/n$ is a choice, not a law.** Here every hospital took the same $E$ full-batch
+# steps. In practice hospitals run $E$ *epochs* of mini-batches of size $B$, so hospital $k$ takes
+# $\tau_k = E \lceil n_k / B \rceil$ steps, proportional to its size. A large hospital then moves further
+# in a round *and* gets the larger weight. Wang et al. (2020, "Tackling the objective inconsistency
+# problem in heterogeneous federated optimization", FedNova) show that FedAvg then converges to the
+# optimum of a different, *inconsistent* objective, in which hospital $k$ counts roughly in proportion
+# to $n_k \tau_k$ rather than $n_k$; FedNova divides each update by its $\tau_k$ to undo this. The
+# weighting itself is also a decision about whom the model serves: $n_k/n$ gives every *patient* the
+# same say (large hospitals dominate), uniform $1/K$ gives every *hospital* the same say, and minimax or
+# q-FFL weighting (Mohri et al. 2019, "Agnostic federated learning"; Li et al. 2020, "Fair resource
+# allocation in federated learning") favours the hospital the model serves worst. Each choice has
+# consequences; none is forced once hospitals take several local steps.
 
 # %% [markdown]
 # ## 4 · Debugging a tutorial's federated loop
@@ -475,10 +491,14 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (�
 # %% [markdown]
 # ## Recap
 #
-# - The pooled loss regroups by hospital as $f(w) = \sum_k \frac{n_k}{n} F_k(w)$, so the weights
-#   $n_k/n$ are forced, not chosen; an unweighted average optimizes a different objective and
-#   over-represents small hospitals.
-# - FedSGD ($E=1$, $B=\infty$) is exactly full-batch gradient descent on the pooled data, one step per round.
+# - The pooled loss regroups by hospital as $f(w) = \sum_k \frac{n_k}{n} F_k(w)$. For FedSGD the weights
+#   $n_k/n$ are forced: only they give the pooled gradient. An unweighted average optimizes a different
+#   objective and over-represents small hospitals.
+# - FedSGD ($E=1$, $B=\infty$, every hospital, plain gradient steps) is exactly full-batch gradient descent
+#   on the pooled data, one step per round; with client sampling, momentum or Adam at the hospitals it is not.
+# - With several local epochs, larger hospitals also take more steps ($\tau_k \propto n_k$) and FedAvg
+#   optimizes an inconsistent objective (Wang et al. 2020, FedNova). Then $n_k/n$, uniform and
+#   minimax/q-FFL weights are choices about whom the model serves, each with consequences.
 # - FedAvg's local steps save rounds of communication, but with hospitals that differ, each local
 #   model drifts towards its own data and FedAvg no longer follows centralized training.
 # - A working FL loop needs all three: average (not sum), broadcast the global model every round, and
