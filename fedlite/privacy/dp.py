@@ -65,15 +65,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 
 import torch
 from opacus.accountants import RDPAccountant
-from torch import Tensor, nn
+from torch import Tensor
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.client import ClientResult
-from fedlite.state import State, copy_state, norm
+from fedlite.simulation import RoundContext
+from fedlite.state import State, apply_update, norm, update_of
 
 ALPHAS = RDPAccountant.DEFAULT_ALPHAS + [80, 96, 128, 192, 256, 384, 512, 1024]
 """Rényi orders searched by :func:`dp_epsilon`: Opacus's defaults plus larger
@@ -144,7 +146,7 @@ def dp_epsilon(noise_multiplier: float, sample_rate: float, rounds: int, delta: 
         return accountant.get_epsilon(delta=delta, alphas=ALPHAS)
 
 
-def capped_weights(num_samples: Sequence[int], cap: float | None) -> list[float]:
+def capped_weights(num_samples: Sequence[float], cap: float | None) -> list[float]:
     """DP-FedAvg's client weights ``omega_k = min(n_k / cap, 1)``; all 1 (equal weighting) if ``cap`` is None."""
     if cap is None:
         return [1.0] * len(num_samples)
@@ -156,57 +158,52 @@ def capped_weights(num_samples: Sequence[int], cap: float | None) -> list[float]
 class DPFedAvg:
     """DP-FedAvg through the two hooks of :func:`fedlite.simulation.run_federated`::
 
-        dp = DPFedAvg(model, clip=1.0, noise_multiplier=1.0, num_samples=[len(h) for h in hospitals], seed=0)
+        mechanism = DPFedAvg(clip=1.0, noise_multiplier=1.0, num_samples=[len(h) for h in hospitals], seed=0)
         run_federated(model, hospitals, test, rounds=20,
-                      on_update=dp.on_update, aggregate=dp.aggregate)
-        dp_epsilon(1.0, sample_rate=1.0, rounds=dp.rounds, delta=1e-5)
+                      on_update=mechanism.on_update, aggregate=mechanism.aggregate)
+        dp_epsilon(1.0, sample_rate=1.0, rounds=mechanism.rounds, delta=1e-5)
 
     ``num_samples`` lists every client's sample count (all ``K`` clients, not
-    only those of one round) and ``participation`` is ``q``; together with
+    only those of one round) and ``participation`` is ``q``; with
     ``weight_cap`` they fix the denominator ``q W`` before training.
-    ``on_update`` clips each update (what reaches the server), ``aggregate``
-    forms ``w + (sum omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``. The
-    aggregator learns each arrived client's ``n_k`` from ``run_federated``'s
-    weights. It tracks the global model itself, so do not combine it with a
-    server optimizer (``server=``). ``norms`` records every update's norm
-    before clipping (for teaching: choosing ``S`` from them is a leak).
+    ``on_update`` clips each update ``w_k - w_t`` (what reaches the server);
+    ``aggregate`` forms ``w_t + (sum omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``,
+    reading ``w_t`` from the round's context and each arrived client's ``n_k``
+    from ``num_samples``; a server optimizer may follow. ``norms`` records every
+    update's norm before clipping, for teaching only: choosing ``S`` from them
+    spends privacy that no ``epsilon`` here accounts for.
     """
 
-    def __init__(self, model: nn.Module, *, clip: float, noise_multiplier: float, num_samples: Sequence[int],
+    def __init__(self, *, clip: float, noise_multiplier: float, num_samples: Sequence[float],
                  participation: float = 1.0, weight_cap: float | None = None, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
-        if len(num_samples) == 0 or any(n <= 0 for n in num_samples):
+        if len(num_samples) == 0 or any(not n > 0 for n in num_samples):
             raise ValueError(f"num_samples must list every client's (positive) sample count, got {num_samples!r}")
         if not 0 < participation <= 1:
             raise ValueError(f"participation q must be in (0, 1], got {participation!r}")
-        self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
-        self.weight_cap = weight_cap
+        self.clip, self.noise_multiplier, self.weight_cap = float(clip), float(noise_multiplier), weight_cap
         self.expected_weight = participation * sum(capped_weights(num_samples, weight_cap))
-        self.global_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self.generator = torch.Generator().manual_seed(seed)
         self.norms: list[float] = []
         self.rounds = 0
 
-    def on_update(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        """Client side: replace ``w_k`` by ``w + clip(w_k - w)``."""
-        delta = {k: result.state[k] - self.global_state[k] for k in self.global_state}
-        clipped, norm = clip_update(delta, self.clip)
-        self.norms.append(norm)
-        state = {k: self.global_state[k] + clipped[k] if v.is_floating_point() else result.state[k]
-                 for k, v in self.global_state.items()}
-        return ClientResult(state, result.num_samples, result.loss, result.upload_bytes)
+    def on_update(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        """Client side: replace ``w_k`` by ``w_t + clip(w_k - w_t)``."""
+        clipped, length = clip_update(update_of(result.state, context.broadcast), self.clip)
+        self.norms.append(length)
+        return replace(result, state=apply_update(context.broadcast, clipped, result.state))
 
-    def aggregate(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
-        """Server side: ``w + (sum_k omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``, ``q W`` fixed."""
+    def aggregate(self, states: Sequence[State], num_samples: Sequence[float],
+                  context: RoundContext) -> dict[str, Tensor]:
+        """Server side: ``w_t + (sum_k omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``, ``q W`` fixed."""
         check_states(states)
-        omega = capped_weights(weights, self.weight_cap)
-        std = self.noise_multiplier * self.clip / self.expected_weight
-        noise = gaussian_noise(self.global_state, std, self.generator)
+        omega = capped_weights(num_samples, self.weight_cap)
+        noise = gaussian_noise(context.broadcast, self.noise_multiplier * self.clip / self.expected_weight,
+                               self.generator)
         new = fedavg(states, [1.0] * len(states))          # integer buffers (BatchNorm counters): plain mean
-        for k, w in self.global_state.items():
+        for k, w in context.broadcast.items():
             if w.is_floating_point():
                 total = sum(o * (s[k].double() - w.double()) for o, s in zip(omega, states))
                 new[k] = (w.double() + total / self.expected_weight).to(w.dtype) + noise[k]
-        self.global_state = {k: v.clone() for k, v in new.items()}
         self.rounds += 1
         return new

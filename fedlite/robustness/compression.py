@@ -35,8 +35,7 @@ import torch
 from torch import Tensor
 
 from fedlite.client import ClientResult
-from fedlite.robustness.participation import Broadcast
-from fedlite.simulation import round_seed
+from fedlite.simulation import RoundContext, round_seed
 from fedlite.state import State, apply_update, update_of
 
 
@@ -137,17 +136,18 @@ class Quantize:
     error, small (Konečný et al. 2016).
     """
 
-    def __init__(self, broadcast: Broadcast, bits: int = 8, *, stochastic: bool = False, seed: int = 0) -> None:
+    def __init__(self, bits: int = 8, *, stochastic: bool = False, seed: int = 0) -> None:
         if not isinstance(bits, int) or not 1 <= bits <= 16:
             raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
-        self.broadcast, self.bits, self.stochastic, self.seed = broadcast, bits, stochastic, seed
+        self.bits, self.stochastic, self.seed = bits, stochastic, seed
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
-        generator = torch.Generator().manual_seed(round_seed(self.seed, round_, client)) if self.stochastic else None
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, context.broadcast)
+        generator = (torch.Generator().manual_seed(round_seed(self.seed, context.round, client))
+                     if self.stochastic else None)
         received = {k: dequantize(*quantize(t, self.bits, generator)) for k, t in delta.items()}
         size = quantized_bytes(delta, self.bits) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, received, result.state),
+        return replace(result, state=apply_update(context.broadcast, received, result.state),
                        upload_bytes=size)
 
 
@@ -161,17 +161,17 @@ class TopK:
     sent entry (:func:`fedlite.robustness.compression.sparse_bytes`).
     """
 
-    def __init__(self, broadcast: Broadcast, ratio: float, *, error_feedback: bool = True) -> None:
+    def __init__(self, ratio: float, *, error_feedback: bool = True) -> None:
         if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
             raise ValueError(f"ratio (fraction of entries sent) must be in (0, 1], got {ratio!r}")
-        self.broadcast, self.ratio, self.error_feedback = broadcast, float(ratio), error_feedback
+        self.ratio, self.error_feedback = float(ratio), error_feedback
         self.memory: dict[int, TopKWithMemory] = {}
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, context.broadcast)
         compressor = self.memory.setdefault(client, TopKWithMemory(self.ratio)) if self.error_feedback \
             else TopKWithMemory(self.ratio)
         sparse = compressor.compress(delta)
         size = sparse_bytes(sparse) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, sparse, result.state),
+        return replace(result, state=apply_update(context.broadcast, sparse, result.state),
                        upload_bytes=size)

@@ -309,14 +309,14 @@ plt.show()
 #   the global model it started from and cannot drift far. In `fedlite`: `LocalConfig(mu=...)`.
 # - **Server momentum, FedAvgM** (Hsu et al. 2019) and **FedAdam** (Reddi et al. 2021) change the
 #   *server step*: the averaged update $\Delta$ is treated as a gradient and fed to momentum or Adam,
-#   which smooths the global model's path across rounds. In `fedlite`: `server=ServerMomentum(...)` or
-#   `server=ServerAdam(...)`.
+#   which smooths the global model's path across rounds. In `fedlite`: `server_optimizer=ServerMomentum(...)` or
+#   `server_optimizer=ServerAdam(...)`.
 # - **FedBN** (Li et al. 2021) targets *feature shift* rather than label skew; it is the next section.
 #
 # We run FedProx and FedAvgM on the hardest federation, α = 0.1, with common settings (μ = 0.1; server
 # learning rate 1 with momentum 0.9), chosen beforehand and not tuned on our test set. The FedAvg run is
 # the one from above. (To keep the notebook fast we leave FedAdam to you: add
-# `"FedAdam": dict(local=LOCAL, server=ServerAdam(lr=0.01))` to `remedies` and run the cell again.)
+# `"FedAdam": dict(local=LOCAL, server_optimizer=ServerAdam(lr=0.01))` to `remedies` and run the cell again.)
 
 # %%
 from dataclasses import replace
@@ -325,7 +325,7 @@ from fedlite import History, ServerAdam, ServerMomentum  # ServerAdam: for your 
 
 skewed = split(train, splits["Dirichlet α=0.1"])
 remedies = {"FedProx μ=0.1": dict(local=replace(LOCAL, mu=0.1)),
-            "FedAvgM": dict(local=LOCAL, server=ServerMomentum(lr=1.0, momentum=0.9))}
+            "FedAvgM": dict(local=LOCAL, server_optimizer=ServerMomentum(lr=1.0, momentum=0.9))}
 remedy_runs = [History("FedAvg", fedavg_runs["Dirichlet α=0.1"].rounds)]
 for name, settings in remedies.items():
     remedy_runs.append(run_federated(make_model("cnn", seed=0), skewed, test, rounds=ROUNDS, seed=SEED,

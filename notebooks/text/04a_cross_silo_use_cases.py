@@ -62,6 +62,8 @@ from fedlite.data import Data, split
 from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 from fedlite.heterogeneity.personalize import fine_tune_all
+from fedlite.history import History
+from fedlite.simulation import federated_round, start_federation
 
 SEED = 0
 
@@ -348,18 +350,15 @@ personal_models = fine_tune_all(fedavg_model, trains, epochs=PERSONAL_EPOCHS, lo
 heart_table["fine-tuned"] = evaluate_clients(personal_models, tests)
 
 bn_model = nn.Sequential(nn.BatchNorm1d(trains[0].x.shape[1]), logreg())
-bn_local = {}  # each hospital's own normalization layer, as it was after its last round
-
-
-def keep_bn(round_, k, result):
-    """Update hook that only looks: it keeps a copy of hospital k's local layer and sends the update on."""
-    bn_local[k] = {key: result.state[key].clone() for key in batchnorm_keys(bn_model)}
-    return result
-
-
-fedbn_run = run_federated(bn_model, trains, pooled_test, rounds=HEART_ROUNDS, local=HEART_LOCAL, seed=SEED,
-                          local_keys=batchnorm_keys(bn_model), client_tests=tests, on_update=keep_bn,
-                          progress=False)
+# FedBN-style, one round at a time: `federation` carries what survives between rounds, including
+# `federation.private[k]`, hospital k's own normalization layer as it was after its last round.
+federation = start_federation(bn_model, seed=SEED)
+fedbn_run = History("FedBN-style")
+for _ in range(HEART_ROUNDS):
+    federation, record = federated_round(bn_model, trains, pooled_test, federation, local=HEART_LOCAL,
+                                         local_keys=batchnorm_keys(bn_model), client_tests=tests)
+    fedbn_run.rounds.append(record)
+bn_local = federation.private
 heart_table["FedBN-style"] = per_hospital(fedbn_run)
 show(heart_table, HOSPITALS, "accuracy")
 print()

@@ -66,15 +66,15 @@ def new_model() -> torch.nn.Module:
 #
 # ### What the server receives
 #
-# `run_federated` has a hook, `on_update(round, client, result)`, that decides what of each hospital's
-# result reaches the server. An **honest-but-curious** server follows the protocol to the letter, but
+# `run_federated` has a hook, `on_update(context, client, result)`, that decides what of each hospital's
+# result reaches the server (`context` says which round it is and what the server broadcast). An **honest-but-curious** server follows the protocol to the letter, but
 # keeps a copy of everything it receives:
 
 # %%
 seen = {}
 
 
-def curious_server(round_, client, result):
+def curious_server(context, client, result):
     seen[client] = result.state   # keep a copy of the update...
     return result                 # ...and otherwise do exactly what the protocol says
 
@@ -288,13 +288,13 @@ print("sum of the y, decoded:", total, "   plain sum of the x:", sum(toy.values(
 hospitals = [hospital_a, train.subset(range(100, 116)), train.subset(range(200, 216))]
 model = new_model()
 sent = copy_state(model)
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=0)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=0)
 truth = {}
 
 
-def mask_and_keep_truth(round_, client, result):
+def mask_and_keep_truth(context, client, result):
     truth[client] = secagg.weighted_vector(result)
-    return secure.on_update(round_, client, result)   # only the masked vector leaves the hospital
+    return secure.on_update(context, client, result)  # only the masked vector leaves the hospital
 
 
 fl.run_federated(model, hospitals, test, rounds=1, local=one_step, on_update=mask_and_keep_truth,
@@ -343,11 +343,11 @@ plt.show()
 
 # %%
 model = new_model()
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=1)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=1)
 
 
-def mask_then_lose_c(round_, client, result):
-    masked = secure.on_update(round_, client, result)   # C masks with A and B...
+def mask_then_lose_c(context, client, result):
+    masked = secure.on_update(context, client, result)  # C masks with A and B...
     return None if client == 2 else masked              # ...but its message never arrives
 
 
@@ -418,7 +418,7 @@ def released_step(sigma):
     """Global weights before and after one DP-FedAvg round in which hospital A is alone."""
     model = new_model()
     before = copy_state(model)
-    mechanism = dp.DPFedAvg(model, clip=CLIP, noise_multiplier=sigma, num_samples=[len(hospital_a)], seed=0)
+    mechanism = dp.DPFedAvg(clip=CLIP, noise_multiplier=sigma, num_samples=[len(hospital_a)], seed=0)
     fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=mechanism.on_update,
                      aggregate=mechanism.aggregate, progress=False)
     return before, copy_state(model)
@@ -551,7 +551,7 @@ def heart_run(seed, *, equal=False, clip=None, sigma=0.0):
     model = fl.make_model("logreg", seed=seed, in_features=heart_train[0].x.shape[1])
     hooks = {}
     if equal:
-        mechanism = dp.DPFedAvg(model, clip=clip or 1e9, noise_multiplier=sigma, num_samples=heart_sizes, seed=seed)
+        mechanism = dp.DPFedAvg(clip=clip or 1e9, noise_multiplier=sigma, num_samples=heart_sizes, seed=seed)
         hooks = {"on_update": mechanism.on_update, "aggregate": mechanism.aggregate}
         if clip:
             clip_norms.append(mechanism.norms)
@@ -664,31 +664,31 @@ def timed(hook, clock):
 
 
 def timed_run(hooks_for):
-    """Train with the hooks `hooks_for(model)` returns; (history, seconds spent inside the hooks)."""
+    """Train with the hooks `hooks_for()` returns; (history, seconds spent inside the hooks)."""
     model, clock = new_model(), []
-    hooks = {name: timed(hook, clock) for name, hook in hooks_for(model).items()}
+    hooks = {name: timed(hook, clock) for name, hook in hooks_for().items()}
     history = fl.run_federated(model, cost_hospitals, test, rounds=COST_ROUNDS, local=local, progress=False, **hooks)
     return history, sum(clock)
 
 
 # %%
-def secure_hooks(model):
-    secure = secagg.SecureFedAvg(model, num_clients=3)
+def secure_hooks():
+    secure = secagg.SecureFedAvg(num_clients=3)
     return {"on_update": secure.on_update, "aggregate": secure.aggregate}
 
 
 dp_runs = {}
 
 
-def dp_hooks(model, sigma):
-    dp_runs[sigma] = dp.DPFedAvg(model, clip=COST_CLIP, noise_multiplier=sigma,
+def dp_hooks(sigma):
+    dp_runs[sigma] = dp.DPFedAvg(clip=COST_CLIP, noise_multiplier=sigma,
                                  num_samples=[len(h) for h in cost_hospitals], seed=0)
     return {"on_update": dp_runs[sigma].on_update, "aggregate": dp_runs[sigma].aggregate}
 
 
-runs = {"none (plain FedAvg)": timed_run(lambda model: {}), "secure aggregation": timed_run(secure_hooks)}
+runs = {"none (plain FedAvg)": timed_run(lambda: {}), "secure aggregation": timed_run(secure_hooks)}
 for sigma in COST_SIGMAS:
-    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda model: dp_hooks(model, sigma))
+    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda: dp_hooks(sigma))
 print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(S = {COST_CLIP})")
 
 # %%
