@@ -416,6 +416,13 @@ plt.show()
 # 5 seeds and 15 rounds cannot tell that stage from FedAvg, and the notebook should not claim that
 # one is better. The summed model's loss shows what its AUC hides: a model can rank well and still be
 # confidently wrong.
+#
+# Look at fix 1+2 against fix 3 in particular. Weighting by $n_k/n$ does not buy a better *test* score
+# here: in AUC the interval contains 0, and in accuracy and loss the unweighted average even comes out
+# ahead on these seeds. A plausible reason, not tested here: the unweighted objective over-represents the
+# small hospitals, which see fewer pneumonia cases, and the test set also has fewer pneumonia cases than
+# the training set (notebook 00). The weights decide *which* objective is optimized, the training
+# population's; they do not promise the better score on a differently mixed test set.
 
 # %% [markdown]
 # ## 5 · How many rounds? The pattern of McMahan et al.'s Table 2

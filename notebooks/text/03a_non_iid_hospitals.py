@@ -348,12 +348,11 @@ for h in remedy_runs:
           f"   final accuracy {h.final():.3f}")
 
 # %% [markdown]
-# Compare each remedy with the FedAvg row. In this one run FedProx's proximal term damps the swings
-# most; a plausible reason is that it attacks the cause (local models may not wander far from the global
-# one), but one run cannot establish it. Server momentum
-# works on the *averaged* update; when the hospitals' updates largely cancel, there is little consistent
-# direction for momentum to build on, so at this budget it barely changes the picture, and it can even
-# carry a bad step further. (FedAdam works on the same averaged update; try it and compare.) And look at the
+# Compare each remedy with the FedAvg row (one run: a demonstration). In this run FedProx's proximal
+# term damps the swings most; a plausible reason is that it attacks the cause (local models may not wander
+# far from the global one), but one run cannot establish it. Server momentum works on the *averaged*
+# update; when the hospitals' updates largely cancel, there is little consistent direction for momentum
+# to build on, and it can carry a bad step further. (FedAdam works on the same averaged update; try it and compare.) And look at the
 # accuracy column: even the steadiest run has not fixed its decision threshold yet. It ranks well, but
 # would still need more rounds, or a threshold chosen on validation data, before anyone used its yes/no
 # answers.
@@ -375,7 +374,14 @@ print("\nbest - worst AUC over the last 3 rounds, mean over seeds:",
 
 # %% [markdown]
 # Read the last column: where a paired interval contains 0, these 5 seeds and 5 rounds cannot tell that
-# remedy from FedAvg, whatever the single run above suggested. That is a real lesson, not a failure of the
+# remedy from FedAvg, whatever the single run above suggested. Three things stand out. FedAvg's final
+# AUC on these hospitals is itself a lottery (its interval is wide, and its mean can sit below 0.5:
+# after five rounds the global model may rank patients *backwards*, swinging with whichever hospitals
+# dominated the last step). FedProx and FedAvgM as configured above both end clearly above FedAvg on
+# every seed's pairing (intervals above 0), unlike what the single run suggested for FedAvgM. And FedAvgM at
+# FedAvg's own effective step ($\eta_s = 0.1$) cannot be told from FedAvg: on this evidence, the gain of
+# "FedAvgM" here goes with its ten-fold larger step, not with momentum as such. (A larger server step
+# for plain FedAvg would be the next run to try.) That is a real lesson, not a failure of the
 # code: remedies have hyper-parameters, help in some regimes and not others, and must be judged on
 # validation data, over several seeds, for the problem at hand.
 #
