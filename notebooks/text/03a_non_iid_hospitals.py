@@ -377,8 +377,10 @@ print("\nbest - worst AUC over the last 3 rounds, mean over seeds:",
 # remedy from FedAvg, whatever the single run above suggested. Three things stand out. FedAvg's final
 # AUC on these hospitals is itself a lottery (its interval is wide, and its mean can sit below 0.5:
 # after five rounds the global model may rank patients *backwards*, swinging with whichever hospitals
-# dominated the last step). FedProx and FedAvgM as configured above both end clearly above FedAvg on
-# every seed's pairing (intervals above 0), unlike what the single run suggested for FedAvgM. And FedAvgM at
+# dominated the last step). FedProx and FedAvgM as configured above both end above FedAvg, with paired
+# intervals that exclude 0, unlike what the single run suggested for FedAvgM; but FedAvgM also swings
+# the most over the last three rounds (the printed best - worst), so its final number depends on when
+# training stops, while FedProx is both better and steadier than FedAvg here. And FedAvgM at
 # FedAvg's own effective step ($\eta_s = 0.1$) cannot be told from FedAvg: on this evidence, the gain of
 # "FedAvgM" here goes with its ten-fold larger step, not with momentum as such. (A larger server step
 # for plain FedAvg would be the next run to try.) That is a real lesson, not a failure of the
