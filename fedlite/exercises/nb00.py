@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fedlite.data import Data
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, check_fedavg_weight, close, not_one_number_yet, verdict
 
-
-def check_fedavg_weight(answer: Any, sizes: Sequence[int], hospital: int) -> Checked:
-    """Exercise: the FedAvg weight ``n_k / n`` of one hospital, given every hospital's size."""
-    if unanswered(answer):
-        return Checked(False)
-    expected = sizes[hospital] / sum(sizes)
-    if close(answer, sizes[hospital]):
-        return verdict(False, "", "that is n_k, the hospital's own count; divide it by n, the total of all hospitals")
-    return verdict(close(answer, expected), f"hospital {hospital} gets {expected:.4f} of the say in the average",
-                   "the weight is the hospital's share of all training samples: n_k / (n_1 + ... + n_K)")
+__all__ = ["check_fedavg_weight", "check_test_baseline"]
 
 
 def check_test_baseline(answer: Any, test: Data, train: Data) -> Checked:
     """Exercise: the accuracy of the constant answer "pneumonia" on the TEST set (its share of label 1)."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = (test.y == 1).float().mean().item()
     on_train = (train.y == 1).float().mean().item()
     if close(answer, on_train, rel=1e-2) and not close(on_train, expected, rel=1e-2):

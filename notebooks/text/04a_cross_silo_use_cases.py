@@ -58,9 +58,9 @@ from torch import nn
 from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, pool, run_centralized,
                      run_federated, run_local_only)
 from fedlite.heterogeneity import partition
-from fedlite.data import Data, split
-from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.data import Data, subsets
+from fedlite.datasets import load_medmnist
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.personalize import fine_tune_all
 from fedlite.history import History
 from fedlite.simulation import federated_round, start_federation
@@ -97,13 +97,7 @@ def show(table, names, key):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-raw_test = [heart[h]["test"] for h in HOSPITALS]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+HOSPITALS, trains, tests, _, _ = heart_hospitals()   # standardized with federated statistics (03b)
 print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'sick (train)':>12s} {'sick (test)':>11s} "
       f"{'one test patient':>17s}")
 for h, tr, te in zip(HOSPITALS, trains, tests):
@@ -250,7 +244,7 @@ SITES, SHARES = ["large", "mid A", "mid B", "clinic"], [0.45, 0.30, 0.17, 0.08]
 order = np.random.default_rng(SEED).permutation(len(us_train))
 cuts = (np.cumsum(SHARES)[:-1] * len(us_train)).astype(int)
 us_hospitals = [Data(scanner_shift(h.x, k, seed=SEED), h.y)
-                for k, h in enumerate(split(us_train, np.split(order, cuts)))]
+                for k, h in enumerate(subsets(us_train, np.split(order, cuts)))]
 us_tests = [Data(scanner_shift(us_test.x, k, seed=SEED), us_test.y) for k in range(len(SITES))]
 print(f"{len(us_train)} training images, {len(us_test)} test images; "
       f"share 'normal or benign' in the test set: {us_test.y.float().mean():.3f}")
@@ -294,7 +288,7 @@ def cnn():
     return make_model("cnn", seed=0, norm=True)
 
 
-us_local_run = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
+us_local_run, _ = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
                               client_tests=us_tests, seed=SEED, progress=False)
 us_global = cnn()
 us_fedavg_run = run_federated(us_global, us_hospitals, us_test, rounds=US_ROUNDS, local=US_LOCAL,

@@ -49,10 +49,10 @@ import torch
 
 from fedlite import LocalConfig, make_model, plots, pool, run_federated
 from fedlite.heterogeneity import partition
-from fedlite.data import split
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.data import subsets
+from fedlite.datasets import load_medmnist
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.exercises.nb04b import check_expected_arrivals, check_fl_settings
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 SEED = 0
 
@@ -83,7 +83,7 @@ xray = load_medmnist("pneumoniamnist")
 half = xray["train"].subset(partition.iid(len(xray["train"]), 2, seed=SEED)[0])
 dev_test = xray["test"].subset(range(0, len(xray["test"]), 2))  # every second test X-ray, for speed
 NUM_DEVICES, PARTICIPATION, DEV_ROUNDS = 100, 0.1, 20
-devices = split(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
+devices = subsets(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
 sizes = np.array([len(d) for d in devices])
 sick_images = np.array([int(d.y.sum()) for d in devices])
 mostly_sick = sick_images / sizes > 0.5
@@ -294,12 +294,7 @@ plt.show()
 # hospitals and standardizes them with federated statistics, as in notebook 03b.
 
 # %%
-heart = load_heart_disease()
-raw_train = [heart[h]["train"] for h in heart]
-raw_test = [heart[h]["test"] for h in heart]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+_, trains, tests, _, _ = heart_hospitals()
 
 # %%
 from fedlite.metrics import roc_auc

@@ -509,22 +509,13 @@ for s in budget_sigmas:
 # full-batch step per round, for 10 rounds.
 
 # %%
-from fedlite.datasets import load_heart_disease
-from fedlite.datasets.readers import HEART_FEATURES
-from fedlite.heterogeneity.normalize import federated_mean_std, federated_observed_mean, impute_missing, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-names = list(heart)
-CHOL = HEART_FEATURES.index("chol")
-fill = federated_observed_mean([heart[h]["train"] for h in names], CHOL)
-raw_train = [impute_missing(heart[h]["train"], CHOL, fill) for h in names]
-raw_test = [impute_missing(heart[h]["test"], CHOL, fill) for h in names]
-mean, std = federated_mean_std(raw_train)
-heart_train = [standardize(d, mean, std) for d in raw_train]
-heart_test = fl.pool([standardize(d, mean, std) for d in raw_test])
+names, heart_train, heart_tests, _, _ = heart_hospitals(missing_cholesterol=True)
+heart_test = fl.pool(heart_tests)
 heart_sizes = [len(d) for d in heart_train]
-print("training patients per hospital:", dict(zip(names, heart_sizes)),
-      f"  pooled test set: {len(heart_test)}; missing cholesterol filled with {fill:.0f} mg/dl")
+print("training patients per hospital:", dict(zip(names, heart_sizes)), f"  pooled test set: {len(heart_test)}; "
+      f"features: {heart_train[0].x.shape[1]} (cholesterol 0 treated as missing)")
 
 # %% [markdown]
 # DP-FedAvg changes three things at once compared with FedAvg: the **weighting** (equal instead of
@@ -649,7 +640,7 @@ import time
 from fedlite.heterogeneity.hospitals import make_hospitals
 
 COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
-cost_hospitals = make_hospitals(train, 3, split="iid", seed=0)
+cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
 local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05, momentum=0.9)
 
 

@@ -45,7 +45,7 @@ from matplotlib.ticker import MaxNLocator
 import fedlite as fl
 from fedlite import plots
 from fedlite.aggregate import fedavg
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.datasets import load_medmnist
 from fedlite.heterogeneity.hospitals import make_hospitals
 from fedlite.models import count_parameters
 from fedlite.robustness import compression, defences, malicious, participation
@@ -103,7 +103,7 @@ print(f"all {len(full_train):,} training X-rays as 8-bit pixels: {pixels / 1e6:.
 
 # %%
 half = full_train.subset(np.sort(np.random.default_rng(SEED).permutation(len(full_train))[:len(full_train) // 2]))
-xray_hospitals = make_hospitals(half, K, split="iid", seed=SEED)
+xray_hospitals = make_hospitals(half, K, skew="iid", seed=SEED)
 LOCAL = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32)   # the course's local optimizer
 ROUNDS = 6
 
@@ -258,13 +258,9 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # (learning rate 0.5), for 30 rounds.
 
 # %%
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in HOSPITALS])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-heart_tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, heart_train, heart_tests, _, _ = heart_hospitals()
 heart_test = fl.pool(heart_tests)
 HEART_LOCAL, HEART_ROUNDS = fl.LocalConfig(batch_size=None, lr=0.5), 30
 for h, train, own_test in zip(HOSPITALS, heart_train, heart_tests):

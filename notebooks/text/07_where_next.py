@@ -82,17 +82,11 @@ import torch
 
 from fedlite import LocalConfig, evaluate, local_train, make_model, run_federated
 from fedlite.data import pool
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, ROUNDS = 0, 30
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03b)
-trains = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, trains, tests, _, _ = heart_hospitals()  # federated statistics: three sums per hospital (03b)
 pooled_test = pool(tests)
 LOCAL = LocalConfig(lr=0.05, batch_size=16)
 
