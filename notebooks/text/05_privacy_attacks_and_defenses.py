@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 05 · Privacy, honestly: gradient inversion, secure aggregation and differential privacy
 #
+# > **中文摘要：**检验“只共享参数就能保护隐私”这一说法：诚实但好奇（honest-but-curious）的服务器可以用梯度反演攻击（gradient inversion）从一次模型更新重建患者的 X 光片。
+# > 再试两种防御——安全聚合（secure aggregation）与差分隐私（differential privacy）——计算隐私预算 ε，比较各自的代价以及仍未受保护的内容。
+#
 # Articles about federated learning often say it "protects privacy because only parameters are shared".
 # This notebook tests that sentence on a chest X-ray. A curious server that receives one hospital's model
 # update can rebuild the X-ray the update came from. Then we try the two standard defences, one at a
@@ -15,9 +18,11 @@
 #   Opacus's accountant, and trace a privacy-utility curve on the heart-disease hospitals;
 # - put the cost of each defence (accuracy, compute, bytes) in one table, and list what stays unprotected.
 #
-# **Time:** about 35 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
+# **Time:** about 85 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # and [02 · FedAvg math](02_fedavg_math.ipynb) (FedSGD is one gradient step per round; the $n_k/n$
 # weights); the idea of a gradient.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -362,7 +367,8 @@ print(f"secure sum of A and B vs plain FedAvg of A and B: largest difference {ga
 # %% [markdown]
 # **Exercise 2.** Four hospitals A, B, C, D mask their vectors with one mask per pair. Then B and D drop
 # out. Which pairwise masks are left over in the sum of the vectors that arrive, so that A and C must
-# reveal their seeds? Answer with a set of pairs, e.g. `{("A", "B"), ("C", "D")}`.
+# reveal their seeds? Answer with a set of pairs of names; the format is `{("X", "Y"), ("Y", "Z")}` for
+# masks between made-up hospitals X, Y and Z.
 
 # %%
 my_pairs = ...
@@ -387,7 +393,8 @@ check_dangling_masks(my_pairs, hospitals=["A", "B", "C", "D"], dropped=["B", "D"
 # *any* output can reveal about one participant. DP-FedAvg (McMahan et al. 2018) changes a round with
 # $K$ hospitals, each taking part with probability $q$, in three places:
 #
-# 1. **Clip** (at the hospital): the update $\Delta_k = w_k - w$ is scaled down to norm at most $S$,
+# 1. **Clip** (at the hospital): the update $\Delta_k = w_k - w$ is scaled down to norm at most $S$, the
+#    *clip norm* (papers often call it $C$; symbols: [notation card](../docs/notation.md)),
 #    $\Delta_k \leftarrow \Delta_k \cdot \min(1, S/\lVert\Delta_k\rVert)$.
 # 2. **Capped weights**: hospital $k$ weighs $\omega_k = \min(n_k/\hat n, 1)$ for a cap $\hat n$, or
 #    $\omega_k = 1$ for all (equal weighting). Since $\omega_k \le 1$, no hospital can move the weighted sum
