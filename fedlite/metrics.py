@@ -59,6 +59,27 @@ def roc_auc(scores: Tensor, y: Tensor) -> float:
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUC measured on ``n_pos`` positive and ``n_neg`` negative test cases.
+
+    Hanley & McNeil (1982), "The meaning and use of the area under a ROC curve", Radiology 143, eq. 2::
+
+        SE^2 = [A(1-A) + (n_pos-1)(Q1 - A^2) + (n_neg-1)(Q2 - A^2)] / (n_pos n_neg),
+        Q1 = A / (2 - A),  Q2 = 2 A^2 / (1 + A).
+
+    It measures how much the AUC of one fixed model would move if another test set of the same size were
+    drawn: two models' AUCs a few SE apart on one test set cannot be told apart by that test set alone.
+    (Two models scored on the *same* cases are correlated; DeLong et al. 1988 give the exact paired test.)
+    """
+    if not 0 <= auc <= 1:
+        raise ValueError(f"auc must be in [0, 1], got {auc!r}")
+    if n_pos < 1 or n_neg < 1:
+        raise ValueError(f"need at least one positive and one negative case, got {n_pos} and {n_neg}")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return variance ** 0.5
+
+
 def macro_auc(probs: Tensor, y: Tensor) -> float:
     """ROC AUC for any number of classes: binary AUC on class 1, else the
     unweighted mean of one-vs-rest AUCs over the classes present."""

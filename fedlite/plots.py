@@ -126,3 +126,25 @@ def image_grid(rows: dict[str, Sequence[np.ndarray]], *, captions: dict[str, Seq
                 ax.set_xlabel(captions[name][c], fontsize=8)
         axes[r, 0].set_ylabel(name, fontsize=9)
     return fig
+
+
+def mean_band(runs: Sequence, key: str = "auc", *, ax: Axes | None = None, level: float = 0.95,
+              baseline: float | None = None, baseline_label: str | None = None) -> Axes:
+    """Mean over seeds (line) and its ``level`` t interval (shaded band) per round, one colour per method.
+
+    ``runs`` are :class:`fedlite.evidence.Repeated` results. Where two bands overlap, the picture alone
+    cannot rank the methods: use :func:`fedlite.evidence.paired_difference` on the final round.
+    """
+    ax = _axes(ax)
+    for r in runs:
+        mean, low, high = r.band(key, level)
+        x = np.arange(1, len(mean) + 1)
+        (line,) = ax.plot(x, mean, marker="o", markersize=3, label=f"{r.name} ({len(r.seeds)} seeds)")
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", linestyle="--", linewidth=1, label=baseline_label or f"{baseline:g}")
+    ax.set_xlabel("round (epoch for non-federated runs)")
+    ax.set_ylabel(f"test {key} (mean, {level:.0%} interval)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax

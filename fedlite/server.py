@@ -9,7 +9,12 @@ Plain FedAvg sets ``w_{t+1} = w_t + delta_t``. A server optimizer instead
 feeds ``delta_t`` to momentum or Adam:
 
 - :class:`ServerMomentum` (FedAvgM, Hsu et al. 2019):
-  ``v = beta v + delta;  w = w + lr * v``
+  ``v = beta v + delta;  w = w + lr * v``. Mind the step size: when the
+  average update keeps pointing the same way, ``v`` grows to
+  ``delta / (1 - beta)``, so ``lr = 1, beta = 0.9`` takes steps about
+  **10 times** FedAvg's. Hsu et al. tune the *effective* rate
+  ``lr / (1 - beta)``; to compare FedAvgM with FedAvg at the same effective
+  step, use ``lr = 1 - beta`` (e.g. ``lr=0.1, momentum=0.9``).
 - :class:`ServerAdam` (FedAdam, Reddi et al. 2021):
   ``m = b1 m + (1 - b1) delta;  v = b2 v + (1 - b2) delta^2;
   w = w + lr * m / (sqrt(v) + tau)``

@@ -22,7 +22,8 @@ The same loop gives FedSGD (``LocalConfig(epochs=1, batch_size=None)``),
 FedProx (``LocalConfig(mu=...)``), FedAvgM / FedAdam (``server_optimizer=...``)
 and FedBN (``local_keys=batchnorm_keys(model)``: those tensors never leave the
 hospital, and no hook or aggregator sees them). :func:`run_centralized`
-(everything pooled: the unattainable ideal) and :func:`run_local_only` (every
+(everything pooled: the reference, not
+a ceiling FL can never reach) and :func:`run_local_only` (every
 hospital alone) use the same model, the same local training code and the same
 test set.
 """

@@ -16,13 +16,18 @@ def test_fedavg_weight_checker(capsys):
     assert "not yet" in capsys.readouterr().out
 
 
-def test_positive_share_checker(capsys):
-    train = fl.Data(torch.zeros(4, 1), torch.tensor([1, 1, 1, 0]))
-    assert nb00.check_positive_share(0.75, train)
-    assert not nb00.check_positive_share(0.25, train)
+def test_test_baseline_checker(capsys):
+    train = fl.Data(torch.zeros(4, 1), torch.tensor([1, 1, 1, 0]))          # 75 % pneumonia
+    test = fl.Data(torch.zeros(8, 1), torch.tensor([1, 1, 1, 1, 1, 0, 0, 0]))  # 62.5 % pneumonia
+    assert nb00.check_test_baseline(0.625, test, train)
+    assert nb00.check_test_baseline(5 / 8, test, train)
+    assert not nb00.check_test_baseline(0.75, test, train)                  # the training share: the old mistake
+    assert "training images" in capsys.readouterr().out
+    assert not nb00.check_test_baseline(0.375, test, train)
     assert "label 0" in capsys.readouterr().out
-    assert not nb00.check_positive_share(75, train)
+    assert not nb00.check_test_baseline(62.5, test, train)
     assert "fraction" in capsys.readouterr().out
+    assert not nb00.check_test_baseline(..., test, train)
 
 
 def test_upload_bytes_checker(capsys):

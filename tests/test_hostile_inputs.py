@@ -394,8 +394,10 @@ def test_numpy_numbers_in_the_robustness_hooks():
 
 
 def test_numpy_numbers_in_the_privacy_hooks():
-    a = DPFedAvg(clip=np.float32(1.0), noise_multiplier=np.float64(0.5), seed=np.int64(0))
-    b = DPFedAvg(clip=1.0, noise_multiplier=0.5, seed=0)
+    a = DPFedAvg(clip=np.float32(1.0), noise_multiplier=np.float64(0.5), num_samples=np.array([3, 5]),
+                 participation=np.float32(0.5), seed=np.int64(0))
+    b = DPFedAvg(clip=1.0, noise_multiplier=0.5, num_samples=[3, 5], participation=0.5, seed=0)
+    assert a.expected_weight == b.expected_weight == 1.0
     assert torch.equal(torch.randn(3, generator=a.generator), torch.randn(3, generator=b.generator))
     secure = SecureFedAvg(num_clients=np.int64(3), scale=np.int64(SCALE), bits=np.int64(BITS),
                           session_seed=np.int64(2))

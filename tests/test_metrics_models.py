@@ -108,3 +108,30 @@ def test_evaluate_clients_is_evaluate_on_each_clients_data_with_one_or_one_model
     assert evaluate_clients(models, parts) != evaluate_clients(models[0], parts)
     with pytest.raises(ValueError, match="one model, or one per client"):
         evaluate_clients(models[:2], parts)
+
+
+def test_auc_standard_error_hanley_mcneil_by_hand():
+    from fedlite.metrics import auc_standard_error
+
+    # A = 0.9 on PneumoniaMNIST's test set (390 pneumonia, 234 normal): Q1 = 0.9/1.1 = 0.818182,
+    # Q2 = 1.62/1.9 = 0.852632; SE^2 = (0.09 + 389*0.008182 + 233*0.042632) / 91260 = 13.2059 / 91260
+    assert auc_standard_error(0.9, 390, 234) == pytest.approx(0.012029, abs=2e-6)
+    assert auc_standard_error(1.0, 10, 10) == 0.0
+    with pytest.raises(ValueError, match="positive and one negative"):
+        auc_standard_error(0.8, 0, 10)
+
+
+def test_auc_standard_error_matches_resampled_test_sets():
+    """Draw 1000 binormal test sets with true AUC 0.9; the spread of their AUCs is Hanley-McNeil's SE (+-15 %)."""
+    from statistics import NormalDist
+
+    from fedlite.metrics import auc_standard_error
+
+    gen = torch.Generator().manual_seed(0)
+    shift = 2 ** 0.5 * NormalDist().inv_cdf(0.9)          # binormal: AUC = Phi(shift / sqrt 2)
+    aucs = []
+    for _ in range(1000):
+        scores = torch.cat([torch.randn(390, generator=gen) + shift, torch.randn(234, generator=gen)])
+        aucs.append(roc_auc(scores, torch.cat([torch.ones(390), torch.zeros(234)]).long()))
+    spread = torch.tensor(aucs).std().item()
+    assert spread == pytest.approx(auc_standard_error(0.9, 390, 234), rel=0.15)

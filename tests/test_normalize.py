@@ -104,3 +104,45 @@ def test_real_switzerland_cholesterol_is_constant_and_standardizes_safely(real_d
     mean, std = local_mean_std(swiss)
     assert std[3] == 0  # cholesterol (column 3) was recorded as 0 for every Swiss patient
     assert torch.isfinite(standardize(swiss, mean, std).x).all()
+
+
+# --- cholesterol 0 = not measured (issue 14 #7) -------------------------------------------------------
+
+def test_federated_observed_mean_and_imputation_by_hand():
+    from fedlite.heterogeneity.normalize import federated_observed_mean, impute_missing
+
+    a = Data(torch.tensor([[1.0, 200.0], [2.0, 0.0], [3.0, 300.0]]), torch.tensor([0, 1, 1]))
+    b = Data(torch.tensor([[4.0, 0.0], [5.0, 0.0]]), torch.tensor([1, 1]))         # never measured
+    c = Data(torch.tensor([[6.0, 250.0]]), torch.tensor([0]))
+    # measured values 200, 300, 250 -> (500 + 0 + 250) / 3 = 250, not the 750 / 6 = 125 zeros would give
+    fill = federated_observed_mean([a, b, c], feature=1)
+    assert fill == pytest.approx(250.0)
+    out = impute_missing(a, 1, fill)
+    assert out.x.tolist() == [[1.0, 200.0, 0.0], [2.0, 250.0, 1.0], [3.0, 300.0, 0.0]]
+    assert out.y.tolist() == [0, 1, 1] and a.x[1, 1] == 0            # the input is not changed
+    assert impute_missing(b, 1, fill).x[:, 2].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="missing in every row"):
+        federated_observed_mean([b], feature=1)
+    with pytest.raises(ValueError, match="index a column"):
+        impute_missing(a, 5, fill)
+
+
+def test_heart_cholesterol_zero_is_a_site_and_disease_artefact(real_data_dir):
+    """Cholesterol 0 ('not recorded') in the real files: all 46 Swiss, 33 of 130 VA, ~87 % diseased vs ~48 %."""
+    from fedlite.datasets import load_heart_disease
+    from fedlite.datasets.readers import HEART_FEATURES
+    from fedlite.heterogeneity.normalize import federated_observed_mean, impute_missing
+
+    heart = load_heart_disease()
+    chol = HEART_FEATURES.index("chol")
+    both = {h: Data(torch.cat([s["train"].x, s["test"].x]), torch.cat([s["train"].y, s["test"].y]))
+            for h, s in heart.items()}
+    missing = {h: int((d.x[:, chol] == 0).sum()) for h, d in both.items()}
+    assert missing == {"cleveland": 0, "hungarian": 0, "switzerland": 46, "va": 33}
+    y_missing = torch.cat([d.y[d.x[:, chol] == 0] for d in both.values()]).float().mean().item()
+    y_measured = torch.cat([d.y[d.x[:, chol] != 0] for d in both.values()]).float().mean().item()
+    assert y_missing == pytest.approx(69 / 79, abs=1e-6) and 0.47 < y_measured < 0.48
+    fill = federated_observed_mean([s["train"] for s in heart.values()], chol)
+    assert 200 < fill < 280                                          # mg/dl, a plausible cholesterol
+    swiss = impute_missing(heart["switzerland"]["train"], chol, fill)
+    assert swiss.x.shape[1] == len(HEART_FEATURES) + 1 and (swiss.x[:, chol] == fill).all()

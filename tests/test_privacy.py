@@ -51,13 +51,14 @@ def test_update_norm_is_the_norm_of_all_floats_together():
 # --- the noise ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("clients", [1, 4])
-def test_noise_on_the_mean_has_std_sigma_c_over_m(clients):
+def test_noise_on_the_mean_has_std_sigma_s_over_expected_weight(clients):
     model = torch.nn.Linear(200, 100)                      # 20,100 numbers to estimate a std from
     clip, sigma = 0.5, 2.0
-    mechanism = dp.DPFedAvg(clip=clip, noise_multiplier=sigma, seed=0)
-    same = [dict(model.state_dict()) for _ in range(clients)]   # every client sends w: zero updates
-    new = mechanism.aggregate(same, [1] * clients)
-    noise = torch.cat([(new[k] - same[0][k]).flatten() for k in new])
+    mechanism = dp.DPFedAvg(clip=clip, noise_multiplier=sigma, num_samples=[7] * clients, seed=0)
+    w = dict(model.state_dict())
+    same = [dict(w) for _ in range(clients)]               # every client sends w: zero updates
+    new = mechanism.aggregate(same, [7] * clients, RoundContext(1, w, tuple(range(clients)), tuple(range(clients))))
+    noise = torch.cat([(new[k] - w[k]).flatten() for k in new])
     assert noise.std().item() == pytest.approx(sigma * clip / clients, rel=0.03)
     assert abs(noise.mean().item()) < 0.05 * sigma * clip / clients
     assert mechanism.rounds == 1
@@ -66,16 +67,40 @@ def test_noise_on_the_mean_has_std_sigma_c_over_m(clients):
 def test_dp_fedavg_without_noise_is_the_equal_weight_mean_of_clipped_updates():
     model = torch.nn.Linear(3, 2)
     w = {k: v.clone() for k, v in model.state_dict().items()}
-    mechanism = dp.DPFedAvg(clip=1.0, noise_multiplier=0.0)
-    updates = [{k: v + 10.0 * (i + 1) for k, v in w.items()} for i in range(2)]   # both far longer than C
-    sent = [mechanism.on_update(RoundContext(1, w, (0, 1)), i, ClientResult(u, num_samples=100 * (i + 1), loss=0.0)).state
+    mechanism = dp.DPFedAvg(clip=1.0, noise_multiplier=0.0, num_samples=[100, 200])
+    updates = [{k: v + 10.0 * (i + 1) for k, v in w.items()} for i in range(2)]   # both far longer than S
+    context = RoundContext(1, w, (0, 1))
+    sent = [mechanism.on_update(context, i, ClientResult(u, num_samples=100 * (i + 1), loss=0.0)).state
             for i, u in enumerate(updates)]
     for s in sent:
         assert norm({k: s[k] - w[k] for k in w}) == pytest.approx(1.0)
-    new = mechanism.aggregate(sent, [100, 200])
+    new = mechanism.aggregate(sent, [100, 200], RoundContext(1, w, (0, 1), (0, 1)))
     for k in w:   # equal weights, whatever the sample counts
-        assert torch.allclose(new[k], (sent[0][k] + sent[1][k]) / 2)
+        assert torch.allclose(new[k], (sent[0][k] + sent[1][k]) / 2, atol=1e-6)
     assert mechanism.norms == pytest.approx([norm({k: u[k] - w[k] for k in w}) for u in updates])
+
+
+def test_dp_fedavg_denominator_is_fixed_by_hand_with_capped_weights():
+    """McMahan et al. 2018: divide by the EXPECTED total weight q*W, not by who arrived."""
+    w = {"weight": torch.zeros(1, 1)}
+    # three hospitals with 50, 200, 400 patients, cap 100 -> omega = 0.5, 1, 1; W = 2.5; q = 0.8 -> qW = 2.0
+    mechanism = dp.DPFedAvg(clip=10.0, noise_multiplier=0.0, num_samples=[50, 200, 400], participation=0.8,
+                            weight_cap=100)
+    assert mechanism.expected_weight == pytest.approx(2.0)
+    # only hospitals 0 (n=50, update +4) and 2 (n=400, update +1) arrive: (0.5*4 + 1*1) / 2.0 = 1.5
+    arrived = [{"weight": torch.tensor([[4.0]])}, {"weight": torch.tensor([[1.0]])}]
+    new = mechanism.aggregate(arrived, [50, 400], RoundContext(1, w, (0, 2), (0, 2)))
+    assert new["weight"].item() == pytest.approx(1.5)
+    # (the realized-count mean would be (4 + 1) / 2 = 2.5; n_k/n weighting (50*4 + 400*1) / 450 = 1.33)
+    alone = mechanism.aggregate([{"weight": torch.tensor([[1.0]])}], [400], RoundContext(2, w, (2,), (2,)))
+    assert alone["weight"].item() == pytest.approx(0.5)
+
+
+def test_capped_weights_by_hand():
+    assert dp.capped_weights([50, 200, 400], 100) == [0.5, 1.0, 1.0]
+    assert dp.capped_weights([50, 200], None) == [1.0, 1.0]
+    with pytest.raises(ValueError, match="weight_cap"):
+        dp.capped_weights([1], 0)
 
 
 def test_dp_fedavg_runs_in_the_round_loop_and_is_reproducible():
@@ -86,7 +111,7 @@ def test_dp_fedavg_runs_in_the_round_loop_and_is_reproducible():
 
     def run():
         model = fl.make_model("logreg", seed=0, in_features=4)
-        mechanism = dp.DPFedAvg(clip=0.1, noise_multiplier=1.0, seed=3)
+        mechanism = dp.DPFedAvg(clip=0.1, noise_multiplier=1.0, num_samples=[30, 30], seed=3)
         fl.run_federated(model, parts, data, rounds=3, local=fl.LocalConfig(lr=0.5, batch_size=None),
                          on_update=mechanism.on_update, aggregate=mechanism.aggregate, progress=False)
         return model.state_dict(), mechanism
@@ -152,7 +177,7 @@ def test_dp_epsilon_rejects_bad_settings(kwargs, message):
 @pytest.mark.parametrize("clip, sigma", [(0.0, 1.0), (-1.0, 1.0), (float("nan"), 1.0), (1.0, -0.5)])
 def test_dp_fedavg_rejects_non_positive_clip_and_negative_noise(clip, sigma):
     with pytest.raises(ValueError, match="clip|noise"):
-        dp.DPFedAvg(clip=clip, noise_multiplier=sigma)
+        dp.DPFedAvg(clip=clip, noise_multiplier=sigma, num_samples=[1])
     if not clip > 0:
         with pytest.raises(ValueError, match="clip"):
             dp.clip_update({"w": torch.ones(2)}, clip)

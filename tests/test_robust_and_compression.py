@@ -81,6 +81,29 @@ def test_quantization_error_is_at_most_half_a_step(bits):
     assert (dequantize(levels, lo, step) - t).abs().max().item() <= step / 2 + 1e-6
 
 
+def test_stochastic_rounding_is_unbiased_and_deterministic_rounding_is_not():
+    # grid [0, 1] in 1 bit: levels 0 and 1 (step 1). The entry 0.3 rounds to 0 every time
+    # deterministically (bias -0.3); stochastically it is 1 with probability 0.3 (mean 0.3).
+    t = torch.tensor([0.0, 0.3, 1.0])
+    levels, lo, step = quantize(t, 1)
+    assert dequantize(levels, lo, step).tolist() == [0.0, 0.0, 1.0]
+    gen = torch.Generator().manual_seed(0)
+    draws = torch.stack([dequantize(*quantize(t, 1, gen)) for _ in range(4000)])
+    assert draws[:, 0].eq(0).all() and draws[:, 2].eq(1).all()          # the end points are exact
+    assert set(draws[:, 1].tolist()) == {0.0, 1.0}                      # error up to one whole step
+    # mean of 4000 Bernoulli(0.3): standard error sqrt(0.21 / 4000) = 0.0072, allow 4 of them
+    assert draws[:, 1].mean().item() == pytest.approx(0.3, abs=0.03)
+
+
+def test_stochastic_rounding_averages_out_over_a_random_tensor():
+    t = torch.randn(500, generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(2)
+    mean = torch.stack([dequantize(*quantize(t, 2, gen)) for _ in range(2000)]).mean(0)
+    step = quantize(t, 2)[2]
+    assert (mean - t).abs().max().item() < 0.1 * step                  # deterministic: up to step / 2
+    assert (dequantize(*quantize(t, 2)) - t).abs().max().item() > 0.4 * step
+
+
 def test_quantization_bytes_and_errors():
     assert quantized_bytes({"w": torch.zeros(100)}, bits=8) == 100 + 8
     levels, lo, step = quantize(torch.full((4,), 2.5))

@@ -149,7 +149,8 @@ def test_secure_fedavg_gives_the_plain_fedavg_model(participation):
     plain, _ = federated(participation=participation)
     assert_close(state, plain)
     numbers = sum(t.numel() for t in plain.values()) + 2     # the model, then n_k and a 1 (counting arrivals)
-    assert history.rounds[0].bytes_up == len(history.rounds[0].clients) * numbers * secagg.BITS // 8
+    # as sent: the masked vector as int64 words, 8 bytes each (not the 48 bits = 6 bytes of the field)
+    assert history.rounds[0].bytes_up == len(history.rounds[0].clients) * numbers * 8
 
 
 def test_secure_fedavg_survives_a_dropout_after_masking():

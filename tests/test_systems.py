@@ -221,6 +221,19 @@ def test_quantize_hook_error_is_at_most_half_a_step_of_the_delta():
     assert sent.upload_bytes == quantized_bytes({"w": delta}, 8) == 500 + 8
 
 
+def test_stochastic_quantize_hook_is_seeded_unbiased_and_costs_the_same_bytes():
+    model = Tiny([0.0, 1.0, 2.0, 3.0])
+    w = [0.0, 1.2, 2.35, 6.0]
+    sent = [compression.Quantize(bits=2, stochastic=True, seed=s)(context(model), 0, result(w=w)) for s in range(400)]
+    received = torch.stack([r.state["w"] for r in sent])
+    # delta [0, 0.2, 0.35, 3.0] on the grid {0, 1, 2, 3}: 0.2 and 0.35 go up to 1 with probability 0.2, 0.35
+    assert set(received[:, 1].tolist()) <= {1.0, 2.0} and received[:, 3].eq(6.0).all()
+    assert (received.mean(0) - torch.tensor(w)).abs().max().item() < 0.08
+    again = compression.Quantize(bits=2, stochastic=True, seed=7)(context(model), 0, result(w=w))
+    assert torch.equal(again.state["w"], sent[7].state["w"])            # same seed, same draw
+    assert sent[0].upload_bytes == compression.Quantize(bits=2)(context(model), 0, result(w=w)).upload_bytes
+
+
 @pytest.mark.parametrize("bits", [0, 17, 8.0])
 def test_quantize_hook_rejects_bad_bits(bits):
     with pytest.raises(ValueError, match="bits must be an integer from 1 to 16"):

@@ -8,6 +8,12 @@ Notebook 03b builds this step by step; later notebooks call :func:`heart_hospita
    (:func:`fedlite.heterogeneity.normalize.federated_mean_std`), and
 3. standardize every hospital's training and test rows with those statistics
    (:func:`fedlite.heterogeneity.normalize.standardize`).
+
+With ``missing_cholesterol=True`` a cholesterol of 0 ("not recorded": all of Switzerland, a quarter of
+VA, mostly diseased patients) is first treated as missing: filled with the federated mean of the
+measured values and flagged in an extra 0/1 feature ``chol_missing``
+(:func:`fedlite.heterogeneity.normalize.federated_observed_mean`, ``impute_missing``). Notebooks 03b and 05
+use it; the others still read the value as recorded (to be re-run with it).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from torch import Tensor
 
 from fedlite.data import Data
 from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.readers import HEART_FEATURES
+from fedlite.heterogeneity.normalize import federated_mean_std, federated_observed_mean, impute_missing, standardize
 
 
 class HeartHospitals(NamedTuple):
@@ -31,13 +38,20 @@ class HeartHospitals(NamedTuple):
     std: Tensor
 
 
-def heart_hospitals(*, seed: int = 0) -> HeartHospitals:
+def heart_hospitals(*, seed: int = 0, missing_cholesterol: bool = False) -> HeartHospitals:
     """Cleveland, Hungary, Switzerland and VA Long Beach, features standardized with federated statistics.
 
-    ``seed`` only seeds the synthetic twin used when the real files are unavailable.
+    ``missing_cholesterol``: treat cholesterol 0 as missing (federated-mean imputation plus a 0/1
+    indicator column appended last). ``seed`` only seeds the synthetic twin used when the real files are
+    unavailable.
     """
     heart = load_heart_disease(seed=seed)
     names = list(heart)
-    mean, std = federated_mean_std([heart[h]["train"] for h in names])
-    return HeartHospitals(names, [standardize(heart[h]["train"], mean, std) for h in names],
-                          [standardize(heart[h]["test"], mean, std) for h in names], mean, std)
+    trains, tests = [heart[h]["train"] for h in names], [heart[h]["test"] for h in names]
+    if missing_cholesterol:
+        chol = HEART_FEATURES.index("chol")
+        fill = federated_observed_mean(trains, chol)
+        trains, tests = ([impute_missing(d, chol, fill) for d in part] for part in (trains, tests))
+    mean, std = federated_mean_std(trains)
+    return HeartHospitals(names, [standardize(d, mean, std) for d in trains],
+                          [standardize(d, mean, std) for d in tests], mean, std)

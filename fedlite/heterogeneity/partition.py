@@ -5,7 +5,8 @@ client. Together the arrays cover every index ``0..n-1`` exactly once, each
 array is sorted, and the same ``seed`` always gives the same split.
 
 - :func:`iid` -- every client sees the same distribution (the easy case).
-- :func:`dirichlet` -- label skew with concentration ``alpha`` (Hsu et al. 2019).
+- :func:`dirichlet` -- label skew with concentration ``alpha`` (per-class draws: Yurochkin et al. 2019;
+  Li et al. 2022, NIID-Bench).
 - :func:`shards` -- the pathological "two classes per client" split of
   McMahan et al. 2017.
 - :func:`quantity_skew` -- clients of very unequal size.
@@ -63,8 +64,12 @@ def dirichlet(labels: np.ndarray | Sequence[int], num_clients: int, *, alpha: fl
 
     For every class ``c`` we draw ``p_c ~ Dir(alpha * 1_K)`` over the ``K``
     clients and give client ``k`` a fraction ``p_{c,k}`` of the class's samples
-    (Hsu, Qi & Brown 2019, "Measuring the effects of non-identical data
-    distribution for federated visual classification"). Large ``alpha``
+    This per-class draw is the recipe of Yurochkin et al. 2019 ("Bayesian
+    nonparametric federated learning of neural networks", ICML) and of
+    NIID-Bench (Li, Diao, Chen & He 2022, "Federated learning on non-IID data
+    silos: an experimental study", ICDE). Hsu, Qi & Brown 2019 draw the other
+    way round: one ``q_k ~ Dir(alpha p)`` *per client* over the classes, with
+    ``p`` the class prior. Both give small ``alpha`` = strong skew. Large ``alpha``
     (e.g. 100) approaches IID; small ``alpha`` (e.g. 0.1) gives each client
     only one or two classes. The draw is repeated until every client holds at
     least ``min_size`` samples, as in the NIID-Bench reference code.

@@ -1,33 +1,51 @@
 """Differential privacy for federated learning: DP-FedAvg and its privacy budget.
 
 DP-FedAvg (McMahan, Ramage, Talwar & Zhang, "Learning differentially private
-recurrent language models", ICLR 2018) changes two things in a FedAvg round
-with ``m`` participating clients:
+recurrent language models", ICLR 2018, Algorithm 1) changes a FedAvg round in
+which each of the ``K`` clients takes part with probability ``q``:
 
 1. **Clip** (client side). Client ``k``'s update ``Delta_k = w_k - w`` is scaled
-   down to L2 norm at most ``C``::
+   down to L2 norm at most ``S`` (the clip norm; ``clip`` in code)::
 
-       Delta_k <- Delta_k * min(1, C / ||Delta_k||)
+       Delta_k <- Delta_k * min(1, S / ||Delta_k||)
 
-   so no single client can move the sum by more than ``C`` (its *sensitivity*).
-2. **Noise** (server side). The server averages the clipped updates with
-   *equal* weights and adds Gaussian noise::
+2. **Weight, with a cap.** Client ``k`` gets the weight
+   ``omega_k = min(n_k / cap, 1)`` (``weight_cap``; without a cap every
+   client weighs 1, "equal weighting"). Because ``omega_k <= 1``, no single
+   client can move the weighted sum ``sum_k omega_k Delta_k`` by more than
+   ``S`` (its *sensitivity*). FedAvg's uncapped ``n_k / n`` would break this.
+3. **Fixed denominator, then noise** (server side)::
 
-       w <- w + (1/m) * ( sum_k Delta_k + N(0, (sigma * C)^2 I) )
-         =  w + mean_k Delta_k + N(0, (sigma * C / m)^2 I)
+       w <- w + ( sum_{k arrived} omega_k Delta_k + N(0, (sigma S)^2 I) ) / (q W),
+       W = sum_{all K clients} omega_k
 
-   Noise of std ``sigma * C`` on the **sum** is the same as std
-   ``sigma * C / m`` on the **mean**; ``sigma`` is the *noise multiplier*.
-   Equal weights matter: with FedAvg's ``n_k / n`` a large hospital could
-   move the average by more than ``C / m``, and the bound would not hold.
+   ``q W`` is the *expected* total weight of a round, fixed in advance. The
+   realized total (or count ``m``) of the clients that arrived must not be
+   used: it differs between neighbouring datasets (with or without one
+   client) and under dropouts, so dividing by it would leak. ``sigma`` is the
+   *noise multiplier*; the noise on the average has std ``sigma S / (q W)``.
+
+The clip norm ``S`` must be fixed before seeing the private updates: choosing
+it from their norms (say, half the median norm) spends privacy that no
+``epsilon`` here accounts for. Either fix it from public knowledge (a pilot on
+public data, the model's scale) or adapt it privately and pay for it
+(Andrew, Thakkar, McMahan & Ramaswamy 2021, "Differentially private learning
+with adaptive clipping", NeurIPS). ``norms`` records the norms for teaching
+only; reading them to set ``S`` is exactly the leak described.
 
 Each round is then a *sampled Gaussian mechanism* on the clients' data. Over
 ``T`` rounds, each sampling clients with probability ``q``, the whole
 training run is ``(epsilon, delta)``-differentially private **at the client
 level**: whether or not any one client (here: a whole hospital) took part
 changes the probability of any outcome by at most a factor ``e^epsilon``,
-except with probability ``delta``. Client-level DP implies the same guarantee
-for every single patient. :func:`dp_epsilon` computes ``epsilon`` with
+except with probability ``delta``. The unit of privacy is the hospital
+(add/remove). It does **not** hand every patient the same ``epsilon`` for
+free: replacing one patient can move a clipped hospital update by up to
+``2 S``, so a patient-level statement needs the replace-one accounting (about
+twice the sensitivity), and ``delta`` must be far below ``1 / n`` for ``n``
+patients (``delta = 1e-3`` is far too large for a few hundred). Per-patient
+clipping and noise at each hospital (DP-SGD) is the usual route to
+patient-level DP. :func:`dp_epsilon` computes ``epsilon`` with
 Opacus's Rényi-DP accountant (Mironov 2017; Mironov, Talwar & Zhang 2019),
 the same accountant Opacus uses for DP-SGD.
 
@@ -131,24 +149,43 @@ def dp_epsilon(noise_multiplier: float, sample_rate: float, rounds: int, delta: 
     return max(epsilon, 0.0)
 
 
+def capped_weights(num_samples: Sequence[float], cap: float | None) -> list[float]:
+    """DP-FedAvg's client weights ``omega_k = min(n_k / cap, 1)``; all 1 (equal weighting) if ``cap`` is None."""
+    if cap is None:
+        return [1.0] * len(num_samples)
+    if not (isinstance(cap, (int, float)) and math.isfinite(cap) and cap > 0):
+        raise ValueError(f"weight_cap must be a positive number of samples, got {cap!r}")
+    return [min(n / cap, 1.0) for n in num_samples]
+
+
 class DPFedAvg:
     """DP-FedAvg through the two hooks of :func:`fedlite.simulation.run_federated`::
 
-        mechanism = DPFedAvg(clip=1.0, noise_multiplier=1.0, seed=0)
+        mechanism = DPFedAvg(clip=1.0, noise_multiplier=1.0, num_samples=[len(h) for h in hospitals], seed=0)
         run_federated(model, hospitals, test, rounds=20,
                       on_update=mechanism.on_update, aggregate=mechanism.aggregate)
-        dp_epsilon(1.0, sample_rate=1.0, rounds=mechanism.rounds, delta=1e-3)
+        dp_epsilon(1.0, sample_rate=1.0, rounds=mechanism.rounds, delta=1e-5)
 
-    ``on_update`` clips each update ``w_k - w_t`` (what reaches the server),
-    ``aggregate`` averages with equal weights and adds ``N(0, (sigma C / m)^2)``
-    to every parameter; both read ``w_t`` from the round's context, so a
-    server optimizer may follow. ``norms`` records every update's norm before
-    clipping, which helps to choose ``C``.
+    ``num_samples`` lists every client's sample count (all ``K`` clients, not
+    only those of one round) and ``participation`` is ``q``; with
+    ``weight_cap`` they fix the denominator ``q W`` before training.
+    ``on_update`` clips each update ``w_k - w_t`` (what reaches the server);
+    ``aggregate`` forms ``w_t + (sum omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``,
+    reading ``w_t`` from the round's context and each arrived client's ``n_k``
+    from ``num_samples``; a server optimizer may follow. ``norms`` records every
+    update's norm before clipping, for teaching only: choosing ``S`` from them
+    spends privacy that no ``epsilon`` here accounts for.
     """
 
-    def __init__(self, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
+    def __init__(self, *, clip: float, noise_multiplier: float, num_samples: Sequence[float],
+                 participation: float = 1.0, weight_cap: float | None = None, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
-        self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
+        if len(num_samples) == 0 or any(not n > 0 for n in num_samples):
+            raise ValueError(f"num_samples must list every client's (positive) sample count, got {num_samples!r}")
+        if not 0 < participation <= 1:
+            raise ValueError(f"participation q must be in (0, 1], got {participation!r}")
+        self.clip, self.noise_multiplier, self.weight_cap = float(clip), float(noise_multiplier), weight_cap
+        self.expected_weight = participation * sum(capped_weights(num_samples, weight_cap))
         self.generator = torch.Generator().manual_seed(check_seed(seed))
         self.norms: list[float] = []
         self.rounds = 0
@@ -160,15 +197,16 @@ class DPFedAvg:
         return replace(result, state=apply_update(context.broadcast, clipped, result.state))
 
     def aggregate(self, states: Sequence[State], num_samples: Sequence[float],
-                  context: RoundContext | None = None) -> dict[str, Tensor]:
-        """Server side: ``w_t + mean_k Delta_k + N(0, (sigma C / m)^2)``, equal weights.
-
-        The states arrive as ``w_t + clip(Delta_k)``, so their equal-weight mean
-        is ``w_t + mean_k clip(Delta_k)``.
-        """
+                  context: RoundContext) -> dict[str, Tensor]:
+        """Server side: ``w_t + (sum_k omega_k Delta_k + N(0, (sigma S)^2)) / (q W)``, ``q W`` fixed."""
         check_states(states)
-        m = len(states)
-        mean = fedavg(states, [1.0] * m)                  # equal weights: each client moves it <= C/m
-        noise = gaussian_noise(mean, self.noise_multiplier * self.clip / m, self.generator)
+        omega = capped_weights(num_samples, self.weight_cap)
+        noise = gaussian_noise(context.broadcast, self.noise_multiplier * self.clip / self.expected_weight,
+                               self.generator)
+        new = fedavg(states, [1.0] * len(states))          # integer buffers (BatchNorm counters): plain mean
+        for k, w in context.broadcast.items():
+            if w.is_floating_point():
+                total = sum(o * (s[k].double() - w.double()) for o, s in zip(omega, states))
+                new[k] = (w.double() + total / self.expected_weight).to(w.dtype) + noise[k]
         self.rounds += 1
-        return {k: v + noise[k] if k in noise else v for k, v in mean.items()}
+        return new

@@ -267,8 +267,9 @@ class SecureFedAvg:
     every round), the ids of the hospitals whose vectors arrived and the shape
     of the model come from the round's context.
 
-    ``upload_bytes`` counts ``bits / 8`` bytes per number (6 for 48 bits),
-    against 4 for plain float32: the price of exactness.
+    ``upload_bytes`` counts what actually travels: the masked vector as
+    ``uint64`` words (8 bytes per number, against 4 for plain float32: the
+    price of exactness; a packed ``bits``-bit encoding could send 6).
     """
 
     def __init__(self, num_clients: int, *, session_seed: int = 0, scale: int = SCALE, bits: int = BITS) -> None:
@@ -290,7 +291,7 @@ class SecureFedAvg:
         masked = mask(client, encode(vector, scale=self.scale, bits=self.bits), self.clients,
                       self.session_seed, context.round, self.bits)
         return ClientResult({"masked": torch.from_numpy(masked.view(np.int64))}, result.num_samples, result.loss,
-                            upload_bytes=masked.size * self.bits // 8)
+                            upload_bytes=masked.nbytes)   # as sent: 8-byte words
 
     def aggregate(self, states: Sequence[State], num_samples: Sequence[float],
                   context: RoundContext) -> dict[str, Tensor]:

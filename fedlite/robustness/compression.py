@@ -2,10 +2,20 @@
 
 A float32 model update costs 4 bytes a number. Two classic ways to send less:
 
-- **Uniform quantization** to ``b`` bits: map each tensor's range ``[lo, hi]``
-  onto ``2^b`` levels, send the level indices (``b`` bits each) plus ``lo``
-  and the step. The error per number is at most half a step,
-  ``(hi - lo) / (2^b - 1) / 2``.
+- **Uniform min-max quantization** to ``b`` bits: map each tensor's range
+  ``[lo, hi]`` onto ``2^b`` levels, send the level indices (``b`` bits each)
+  plus ``lo`` and the step. Two ways to pick a level:
+
+  * *deterministic* (round to the nearest level): error at most half a step,
+    ``(hi - lo) / (2^b - 1) / 2``, but **biased** -- the same small entry is
+    rounded the same way every round, so its error never averages out;
+  * *stochastic* (QSGD-style; Alistarh et al. 2017, "QSGD: communication-
+    efficient SGD via gradient quantization and encoding", NeurIPS): round
+    up with probability equal to the fractional position between the two
+    neighbouring levels, so ``E[dequantize(quantize(x))] = x`` (unbiased) at
+    the price of an error up to one step. QSGD proper also scales by the
+    vector's norm and entropy-codes the levels; here the grid is min-max and
+    the levels are sent as plain ``b``-bit integers.
 - **Top-k sparsification** with error feedback (Stich et al. 2018, "Sparsified
   SGD with memory"; Alistarh et al. 2018): send only the ``k`` largest
   entries (values and their indices) and keep the rest as a *residual* that
@@ -27,7 +37,7 @@ from torch import Tensor
 
 from fedlite.checks import number
 from fedlite.client import ClientResult
-from fedlite.simulation import RoundContext
+from fedlite.simulation import RoundContext, round_seed
 from fedlite.state import State, apply_update, update_of
 
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
@@ -41,11 +51,14 @@ def _check_bits(bits: int) -> int:
     return int(bits)
 
 
-def quantize(t: Tensor, bits: int = 8) -> tuple[Tensor, float, float]:
+def quantize(t: Tensor, bits: int = 8, generator: torch.Generator | None = None) -> tuple[Tensor, float, float]:
     """``(levels, lo, step)`` with ``t ~= lo + levels * step`` and ``levels`` in ``0 .. 2^bits - 1``.
 
-    ``lo`` and ``step`` travel as float32, so values beyond float32's range
-    (about ``+-3.4e38``) are refused rather than returned as Inf or NaN.
+    Without ``generator``: deterministic rounding to the nearest level (biased, error <= step / 2).
+    With a ``generator``: stochastic rounding, up with probability ``frac((t - lo) / step)``, so the
+    dequantized value is unbiased, ``E[lo + levels * step] = t`` (QSGD-style, Alistarh et al. 2017).
+    ``lo`` and ``step`` travel as float32, so values beyond float32's range (about ``+-3.4e38``) are
+    refused rather than returned as Inf or NaN.
     """
     bits = _check_bits(bits)
     if not torch.isfinite(t).all():
@@ -57,8 +70,14 @@ def quantize(t: Tensor, bits: int = 8) -> tuple[Tensor, float, float]:
         raise ValueError("cannot quantize an empty tensor")
     lo, hi = float(t.min()), float(t.max())
     step = (hi - lo) / (2**bits - 1) if hi > lo else 1.0
-    levels = torch.round((t.double() - lo) / step).to(torch.int32)
-    return levels, lo, step
+    position = (t.double() - lo) / step
+    if generator is None:
+        levels = torch.round(position)
+    else:
+        below = torch.floor(position)
+        up = torch.rand(position.shape, generator=generator, dtype=torch.float64) < (position - below)
+        levels = below + up
+    return levels.clamp(0, 2**bits - 1).to(torch.int32), lo, step
 
 
 def dequantize(levels: Tensor, lo: float, step: float) -> Tensor:
@@ -123,19 +142,24 @@ class Quantize:
     """Send ``Delta`` quantized to ``bits`` bits a number; the server receives ``w_t + dequantize(...)``.
 
     Each tensor of ``Delta`` is mapped onto ``2^bits`` evenly spaced levels
-    between its minimum and maximum (:func:`fedlite.robustness.compression.quantize`), so
-    every number is off by at most half a step. ``upload_bytes`` is set to the
+    between its minimum and maximum (:func:`fedlite.robustness.compression.quantize`).
+    By default every number is rounded to the nearest level (deterministic
+    min-max quantization: off by at most half a step, but biased). With
+    ``stochastic=True`` the rounding is random and unbiased (QSGD-style,
+    Alistarh et al. 2017), seeded per round and client from ``seed``. ``upload_bytes`` is set to the
     quantized size: ``bits / 32`` of float32 plus 8 bytes per tensor.
     Quantizing the *update* rather than the weights keeps the range, and so the
     error, small (Konečný et al. 2016).
     """
 
-    def __init__(self, bits: int = 8) -> None:
-        self.bits = _check_bits(bits)
+    def __init__(self, bits: int = 8, *, stochastic: bool = False, seed: int = 0) -> None:
+        self.bits, self.stochastic, self.seed = _check_bits(bits), stochastic, seed
 
     def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
         delta = update_of(result.state, context.broadcast)
-        received = {k: dequantize(*quantize(t, self.bits)) for k, t in delta.items()}
+        generator = (torch.Generator().manual_seed(round_seed(self.seed, context.round, client))
+                     if self.stochastic else None)
+        received = {k: dequantize(*quantize(t, self.bits, generator)) for k, t in delta.items()}
         size = quantized_bytes(delta, self.bits) + _other_bytes(result.state, delta)
         return replace(result, state=apply_update(context.broadcast, received, result.state),
                        upload_bytes=size)

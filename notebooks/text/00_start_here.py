@@ -5,14 +5,18 @@
 # > 本笔记本检查运行环境并估算本机完成全部课程所需的时间，初看胸部 X 光数据，并认识贯穿全课程的聚合权重 $n_k/n$。
 #
 # A hospital that wants to detect pneumonia on chest X-rays needs many X-rays, from many patients,
-# from many machines. No single hospital has enough, and the law (and the patients' trust) keep the
-# records where they are. **Federated learning** trains one model across hospitals anyway: the model
-# travels to the data, learns there, and only its weights come back.
+# from many machines. No single hospital has enough, and data-protection law (the GDPR in Europe, HIPAA
+# in the US) and the patients' trust make pooling the records hard. **Federated learning** trains one
+# model across hospitals anyway: the model travels to the data, learns there, and only its weights come
+# back. It does not take a project outside the law: weights computed from patients' records can leak them
+# (notebook 05), and under the GDPR such model updates can themselves be personal data, so a federation
+# still needs a legal basis, agreements between the sites and safeguards.
 #
 # **In this notebook you will**
 # - see what the course covers and in which order;
 # - check that your set-up works (libraries, CPU threads, datasets);
 # - take a first look at the chest X-rays the course trains on;
+# - learn to read the course's numbers: accuracy against the constant answer, AUC and its noise;
 # - meet the one formula the whole course keeps coming back to: the FedAvg weights $n_k / n$.
 #
 # **Time:** about 30 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
@@ -144,6 +148,32 @@ plots.image_grid({"normal": train.x[train.y == 0][:8], "pneumonia": train.x[trai
 plt.show()
 
 # %% [markdown]
+# ## Reading the numbers
+#
+# Every notebook judges its models on the same held-out **test** set, with two numbers:
+#
+# - **Accuracy** counts correct answers after a threshold (the model says "pneumonia" when that class
+#   gets the higher probability). It must be read against the **constant classifier**: a model that
+#   always answers "pneumonia" scores the test set's share of pneumonia cases, and the test set's mix
+#   is not the training set's (Exercise 2 below computes it). An accuracy near that share means the
+#   model has learned nothing useful yet, however high it looks.
+# - **ROC AUC** asks whether the model *ranks* a random pneumonia X-ray above a random normal one. It
+#   needs no threshold; the constant classifier scores 0.5. The course prefers AUC when comparing methods.
+# - **Noise.** With 624 test X-rays, a model's AUC would move by about one standard error if another test
+#   set of the same size were drawn (Hanley & McNeil 1982). And one training run is one draw: a different
+#   seed (initial weights, batch order) gives a different model. So whenever the course *ranks* methods,
+#   it repeats them on at least 5 seeds and prints a 95 % interval (`fedlite.evidence`); where the
+#   interval of a difference contains 0, no difference can be told from noise.
+
+# %%
+from fedlite.metrics import auc_standard_error
+
+n_pos, n_neg = int((test.y == 1).sum()), int((test.y == 0).sum())
+print(f"test set: {n_pos} pneumonia, {n_neg} normal; training set: {(train.y == 1).float().mean():.1%} pneumonia")
+for auc in (0.80, 0.90, 0.95):
+    print(f"a model with test AUC {auc:.2f}: standard error ± {auc_standard_error(auc, n_pos, n_neg):.3f}")
+
+# %% [markdown]
 # ## Five hospitals
 #
 # In the next notebooks we pretend these X-rays come from five hospitals that may not pool them.
@@ -193,26 +223,28 @@ print("images per hospital:", sizes, "  total:", sum(sizes))
 # hospital 3 (the one with 150, counting from 0) get? Give a number between 0 and 1.
 
 # %%
-from fedlite.exercises.nb00 import check_fedavg_weight, check_positive_share
+from fedlite.exercises.nb00 import check_fedavg_weight, check_test_baseline
 
 unequal_sizes = [1200, 300, 2500, 150, 558]
 my_weight = ...  # your answer, e.g. a Python expression
 check_fedavg_weight(my_weight, unequal_sizes, client=3)
 
 # %% [markdown]
-# **Exercise 2.** What fraction of the training images show pneumonia (label 1)? Compute it from
-# `train.y` with one line of code, a line that works for any label tensor. (Why ask? A model that always says "pneumonia" gets exactly this
-# accuracy, so every accuracy in the course should be read against it.)
+# **Exercise 2.** What accuracy does the constant classifier (always "pneumonia", label 1) get on the
+# **test** set? Compute it from `test.y`; don't type a number in. Compare it with the training share the
+# cell under "Reading the numbers" printed: which one should an accuracy be read against, and why?
 
 # %%
-my_share = ...  # hint: (train.y == 1) is a tensor of True/False
-check_positive_share(my_share, train)
+my_baseline = ...  # hint: (test.y == 1) is a tensor of True/False
+check_test_baseline(my_baseline, test, train)
 
 # %% [markdown]
 # ## Recap
 #
 # - Federated learning moves the model to the data; hospitals send back weights, never records.
 # - The server's average gives hospital $k$ the weight $n_k / n$.
+# - Read accuracy against the constant classifier of the **test** set; prefer AUC to compare models, and
+#   trust a ranking only when it holds over several seeds with an interval that excludes 0.
 # - The course runs on real, openly licensed medical data, on a CPU, in about a minute per notebook.
 # - The helper package `fedlite` is meant to be read: start with `fedlite/simulation.py`.
 #

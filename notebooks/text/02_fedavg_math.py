@@ -184,9 +184,12 @@ for name, weights in [("weighted n_k/n", sizes), ("unweighted 1/K", [1] * len(ho
     print(f"{name}: max abs difference from the centralized step < 1e-6: {gap < 1e-6}")
 
 # %% [markdown]
-# The weighted round matches the centralized step to float precision; the unweighted one does not. The
-# weights $n_k / n$ are not a convention: they are what makes the federated round compute the pooled
-# gradient.
+# The weighted round matches the centralized step to float precision; the unweighted one does not. For
+# FedSGD the weights $n_k / n$ are not a convention: they are what makes the federated round compute the
+# pooled gradient. The equality needs all of its conditions: **every** hospital takes part (sampling a
+# fraction of them gives a random estimate of the step, not the step), each takes one **plain** gradient
+# step on all its data (momentum or Adam at the hospitals would add state that the pooled run does not
+# have; `fedsgd` above uses neither), and the weights are $n_k/n$.
 
 # %% [markdown]
 # ## 3 · FedAvg: local steps, and client drift
@@ -256,12 +259,26 @@ plt.show()
 #
 # Drift is the price of communicating less. Section 5 measures the other side of the trade: how many
 # rounds the local steps save. Notebook 03a is about reducing the price.
+#
+# **With local steps, $n_k/n$ is a choice, not a law.** Here every hospital took the same $E$ full-batch
+# steps. In practice hospitals run $E$ *epochs* of mini-batches of size $B$, so hospital $k$ takes
+# $\tau_k = E \lceil n_k / B \rceil$ steps, proportional to its size. A large hospital then moves further
+# in a round *and* gets the larger weight. Wang et al. (2020, "Tackling the objective inconsistency
+# problem in heterogeneous federated optimization", FedNova) show that FedAvg then converges to the
+# optimum of a different, *inconsistent* objective, in which hospital $k$ counts roughly in proportion
+# to $n_k \tau_k$ rather than $n_k$; FedNova divides each update by its $\tau_k$ to undo this. The
+# weighting itself is also a decision about whom the model serves: $n_k/n$ gives every *patient* the
+# same say (large hospitals dominate), uniform $1/K$ gives every *hospital* the same say, and minimax or
+# q-FFL weighting (Mohri et al. 2019, "Agnostic federated learning"; Li et al. 2020, "Fair resource
+# allocation in federated learning") favours the hospital the model serves worst. Each choice has
+# consequences; none is forced once hospitals take several local steps.
 
 # %% [markdown]
 # ## 4 · Debugging a tutorial's federated loop
 #
-# One FL tutorial this course grew out of writes the FedAvg formula $w^{t+1} = \sum_k \frac{n_k}{n}
-# w_k^{t+1}$ correctly, and then its example code does two other things:
+# The tutorial this course grew out of, the Chinese blog article 联邦学习在医疗健康领域的应用与实践
+# ("Federated learning in healthcare: applications and practice"), writes the FedAvg formula
+# $w^{t+1} = \sum_k \frac{n_k}{n} w_k^{t+1}$ correctly, and then its example code does two other things:
 #
 # 1. the server **adds** the clients' parameters up (`sum(...)`) instead of averaging them;
 # 2. the server **never sends** the new global model back: each client keeps training its own copy.
@@ -282,17 +299,17 @@ def server_update(states, how, sizes):
     return fedavg(states, sizes if how == "weighted" else [1] * len(states))
 
 
-def tutorial_fl(hospitals, rounds, *, aggregate="sum", broadcast=False):
+def tutorial_fl(hospitals, rounds, *, aggregate="sum", broadcast=False, seed=0):
     """The tutorial's loop (the defaults), each fix a switch. Returns a log entry per round, and the
     test AUC of the model each hospital ends up using (its own copy, or the broadcast one)."""
-    global_model = make_model("cnn", seed=0)
+    global_model = make_model("cnn", seed=seed)
     models = [copy.deepcopy(global_model) for _ in hospitals]  # every hospital gets the initial model once
     log = []
     for t in range(rounds):
         for k, (model, data) in enumerate(zip(models, hospitals)):
             if broadcast:                                       # fix 2: start from the server's model
                 model.load_state_dict(global_model.state_dict())
-            local_train(model, data, LOCAL, seed=100 * t + k)
+            local_train(model, data, LOCAL, seed=100 * t + k + 10_000 * seed)
         states = [m.state_dict() for m in models]
         global_model.load_state_dict(server_update(states, aggregate, [len(h) for h in hospitals]))
         log.append({**evaluate(global_model, test), "norm": flatten(global_model.state_dict()).norm().item(),
@@ -363,9 +380,55 @@ plt.show()
 # pulls the hospitals back together at the start of every round.
 #
 # **The weights.** Fix 3 changes the objective from $\frac{1}{K}\sum_k F_k$ to the pooled loss
-# $\sum_k \frac{n_k}{n} F_k$. Section 1 measured the bias it removes. In five noisy rounds its effect on
-# the curves is small and can go either way; what it guarantees is that the model is trained for the
-# patients the hospitals actually have, each counted once.
+# $\sum_k \frac{n_k}{n} F_k$. Section 1 measured the bias it removes.
+#
+# **But has anything been learned yet?** Compare the accuracies in the table with the share of
+# pneumonia in the test set (the constant classifier of notebook 00): after five rounds the fixed loops
+# may still answer "pneumonia" for nearly everyone, and their loss sits near that of always predicting
+# the prevalence. Five rounds of one seed cannot rank the fixes either. So the script
+# `benchmarks/seeds.py` ran the tutorial, fixes 1+2 and fix 3 for **15 rounds on 5 seeds** (the seed
+# sets the initial weights and the batch order; seed 0's first five rounds are the run above) and
+# stored every round's test metrics in `fedlite/results/nb02.json`; CI re-runs it. To re-run it:
+# `python benchmarks/seeds.py nb02` (about 2.5 minutes of CPU).
+
+# %%
+from fedlite import evidence
+from fedlite.plots import mean_band
+
+tutorial_seeds, _ = evidence.load(evidence.stored("nb02"))
+prevalence = (test.y == 1).float().mean().item()
+baseline_loss = -(prevalence * np.log(prevalence) + (1 - prevalence) * np.log(1 - prevalence))
+print(f"constant answer 'pneumonia': accuracy {prevalence:.3f}, AUC 0.5; "
+      f"predicting the prevalence: test loss {baseline_loss:.3f}")
+stages = list(tutorial_seeds.values())
+for key in ("auc", "accuracy", "loss"):
+    print(evidence.comparison_table(stages, key, reference=tutorial_seeds["fix3_fedavg"]), end="\n\n")
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), layout="constrained")
+for ax, key, base, label in [(axes[0], "auc", 0.5, "coin flip (0.5)"),
+                             (axes[1], "accuracy", prevalence, f"always 'pneumonia' ({prevalence:.3f})"),
+                             (axes[2], "loss", baseline_loss, f"predict the prevalence ({baseline_loss:.3f})")]:
+    mean_band(stages, key, ax=ax, baseline=base, baseline_label=label)
+    ax.set_title(f"test {key}, 5 seeds, 15 rounds")
+axes[2].set_yscale("log")
+plt.show()
+
+# %% [markdown]
+# Read the printed tables against the baselines. A fix has made the loop *learn* only when its
+# accuracy rises above the constant answer and its loss falls below the prevalence loss; the
+# rounds at which the curves leave those dashed lines show how long that takes. To *rank* the fixes, use
+# the paired differences to FedAvg (fix 3) in the last column: where an interval contains 0, these
+# 5 seeds and 15 rounds cannot tell that stage from FedAvg, and the notebook should not claim that
+# one is better. The summed model's loss shows what its AUC hides: a model can rank well and still be
+# confidently wrong.
+#
+# Look at fix 1+2 against fix 3 in particular. Weighting by $n_k/n$ does not buy a better *test* score
+# here: in AUC the interval contains 0, and in accuracy and loss the unweighted average even comes out
+# ahead on these seeds. A plausible reason, not tested here: the unweighted objective over-represents the
+# small hospitals, which see fewer pneumonia cases, and the test set also has fewer pneumonia cases than
+# the training set (notebook 00). The weights decide *which* objective is optimized, the training
+# population's; they do not promise the better score on a differently mixed test set.
 
 # %% [markdown]
 # ## 5 · How many rounds? The pattern of McMahan et al.'s Table 2
@@ -483,14 +546,19 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (�
 # %% [markdown]
 # ## Recap
 #
-# - The pooled loss regroups by hospital as $f(w) = \sum_k \frac{n_k}{n} F_k(w)$, so the weights
-#   $n_k/n$ are forced, not chosen; an unweighted average optimizes a different objective and
-#   over-represents small hospitals.
-# - FedSGD ($E=1$, $B=\infty$) is exactly full-batch gradient descent on the pooled data, one step per round.
+# - The pooled loss regroups by hospital as $f(w) = \sum_k \frac{n_k}{n} F_k(w)$. For FedSGD the weights
+#   $n_k/n$ are forced: only they give the pooled gradient. An unweighted average optimizes a different
+#   objective and over-represents small hospitals.
+# - FedSGD ($E=1$, $B=\infty$, every hospital, plain gradient steps) is exactly full-batch gradient descent
+#   on the pooled data, one step per round; with client sampling, momentum or Adam at the hospitals it is not.
+# - With several local epochs, larger hospitals also take more steps ($\tau_k \propto n_k$) and FedAvg
+#   optimizes an inconsistent objective (Wang et al. 2020, FedNova). Then $n_k/n$, uniform and
+#   minimax/q-FFL weights are choices about whom the model serves, each with consequences.
 # - FedAvg's local steps save rounds of communication, but with hospitals that differ, each local
 #   model drifts towards its own data and FedAvg no longer follows centralized training.
 # - A working FL loop needs all three: average (not sum), broadcast the global model every round, and
-#   weight by $n_k$.
+#   weight by $n_k$; and judge whether it learned against the constant answer and the prevalence loss,
+#   on several seeds and enough rounds (here 15 rounds, 5 seeds, stored by `benchmarks/seeds.py`).
 # - Rounds to a target fall as local steps per round grow, as in McMahan et al.'s Table 2; our counts
 #   are smaller because our task, model, data and target are.
 # - New in `fedlite.measure`: `gradient`, `spread`, `local_steps`; in `fedlite.state`: `flatten`, `distance`;

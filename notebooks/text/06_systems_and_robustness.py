@@ -404,7 +404,7 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 # | what hospital 0 does | kind | in `fedlite.robustness.malicious` |
 # |---|---|---|
 # | trains honestly on **flipped labels** (sick ↔ healthy) | data poisoning | `flip_labels(data)` |
-# | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ | model poisoning | `scaled(broadcast, [0], 10)` |
+# | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ (the scaling step of model-replacement backdoors) | model poisoning | `scaled(broadcast, [0], 10)` |
 # | sends its update **reversed** and ×4: $w_t - 4\,\Delta_0$ | model poisoning | `sign_flipped(broadcast, [0], 4)` |
 # | sends **NaN** everywhere (diverged run, corrupt file) | fault | `non_finite_update([0])` |
 #
@@ -506,11 +506,20 @@ plt.show()
 # %% [markdown]
 # What the table and the plot show:
 #
-# - **FedAvg breaks** under the model-poisoning attacks: the reversed update drags the mean the wrong
-#   way, and the NaN update stops it. Flipped labels are subtler: they hurt the ranking of patients
-#   (AUC) less than the decision threshold, so the accuracy drops most. The boosted update does no visible harm
-#   here: ten times an *honest* update still points the right way and only makes a bigger step. What
-#   makes an attack dangerous is its direction, and a mean cannot check that.
+# This grid is **one seed and six rounds**: a demonstration of mechanisms, not a ranking of defences.
+# Differences of a few hundredths between cells are within what another seed could change (notebook 01
+# measured seed-to-seed spreads of that size); read only the large effects.
+#
+# - **FedAvg is not broken by every attack.** In this grid the reversed update drags the mean the wrong
+#   way (its row prints the largest drop) and the NaN update stops the run. Flipped labels hurt the
+#   decision threshold (accuracy) far more than the ranking of patients (AUC). The boosted honest update
+#   does no visible harm here: ten times an honest update points the right way and only makes a bigger
+#   step. Do not conclude that boosting is harmless, or that only an update's direction matters. Boosting
+#   is the working part of **model-replacement backdoors** (Bagdasaryan et al. 2020, "How to backdoor
+#   federated learning", AISTATS): the attacker trains a model with a hidden behaviour, then scales its
+#   update by about $K$ (the number of participants) so that after averaging it *replaces* the global
+#   model. What makes a poisoned update dangerous is the combination of what it encodes and how much
+#   weight it gets in the mean, and a mean checks neither.
 # - **The median and the trimmed mean** hold under every attack they can process: one value in five
 #   cannot drag a median, and the trimmed mean drops it before averaging. Look at their
 #   "no attack" column too: on IID hospitals they cost almost nothing.
@@ -578,8 +587,10 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 # - **Who shows up** (`participation=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
 #   average out over rounds; a deadline does not. It drops the same hospitals every round, here the
 #   largest, and the model stops serving their patients. Measure accuracy per hospital, not only pooled.
-# - **One malicious hospital** breaks FedAvg. The coordinate-wise median, the trimmed mean and Krum
-#   resist it on similar hospitals; update validation (`defences.Validated`) rejects broken and
+# - **One malicious hospital** can break FedAvg, depending on the attack: here the reversed update and
+#   the NaN update did, the boosted honest update did not (one seed; boosting a *poisoned* update is how
+#   model-replacement backdoors work, Bagdasaryan et al. 2020). The coordinate-wise median, the trimmed
+#   mean and Krum resisted the attacks they could process on similar hospitals; update validation (`defences.Validated`) rejects broken and
 #   oversized updates and logs every rejection. None is free: Krum wastes data, and the robust rules
 #   can silence an honest but unusual hospital.
 #
