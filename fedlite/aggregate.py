@@ -16,11 +16,15 @@ its number of training samples.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from fedlite.state import State, cast_like
+
+if TYPE_CHECKING:
+    from fedlite.simulation import RoundContext
 
 
 def non_finite(state: State) -> str | None:
@@ -66,17 +70,20 @@ def normalize_weights(weights: Sequence[float], count: int) -> Tensor:
     return w / w.sum()
 
 
-def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """FedAvg: the weighted average ``sum_k (n_k / n) w_k`` of client states.
 
     Parameters
     ----------
     states
         One ``state_dict`` per client, all of the same architecture.
-    weights
-        One non-negative number per client, usually its sample count ``n_k``;
-        they are normalised to ``n_k / n``. Pass equal weights for the plain
+    num_samples
+        One non-negative number per client, its sample count ``n_k``; they
+        are normalised to ``n_k / n``. Pass equal numbers for the plain
         (unweighted) mean.
+    context
+        The round's :class:`fedlite.simulation.RoundContext` when called by
+        the round loop; FedAvg does not need it.
 
     Notes
     -----
@@ -85,7 +92,7 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     the nearest integer, instead of being truncated by an integer cast.
     """
     check_states(states)
-    p = normalize_weights(weights, len(states))
+    p = normalize_weights(num_samples, len(states))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         stacked = torch.stack([s[name].to(torch.float64) for s in states])
@@ -94,19 +101,19 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     return out
 
 
-def fedavg_loop(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg_loop(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """The same FedAvg written as the plainest possible loop (the answer key).
 
     Used by the tests to check :func:`fedavg`; read this one first if the
     ``tensordot`` above looks opaque.
     """
     check_states(states)
-    normalize_weights(weights, len(states))  # only to validate them
-    total = float(sum(weights))
+    normalize_weights(num_samples, len(states))  # only to validate them
+    total = float(sum(num_samples))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         acc = torch.zeros(ref.shape, dtype=torch.float64)
-        for state, n_k in zip(states, weights):
+        for state, n_k in zip(states, num_samples):
             acc += (float(n_k) / total) * state[name].to(torch.float64)
         out[name] = cast_like(acc, ref)
     return out

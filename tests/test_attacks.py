@@ -110,7 +110,7 @@ def test_attack_fails_on_the_secure_sum_of_several_hospitals(scans):
     hospitals = [scans.subset([0])] + [scans.subset(range(1 + 8 * i, 9 + 8 * i)) for i in range(4)]
     model = fl.make_model("cnn", seed=0)
     before = copy_state(model)
-    secure = secagg.SecureFedAvg(model, num_clients=len(hospitals))
+    secure = secagg.SecureFedAvg(num_clients=len(hospitals))
     fl.run_federated(model, hospitals, scans, rounds=1, local=ONE_STEP, on_update=secure.on_update,
                      aggregate=secure.aggregate, progress=False)
     rec = inversion.reconstruct(fl.make_model("cnn", seed=0), before, copy_state(model), steps=100, seed=0)

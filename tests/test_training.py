@@ -9,6 +9,8 @@ import torch
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
 from fedlite.heterogeneity.partition import dirichlet, iid
+from fedlite.metrics import evaluate
+from fedlite.state import copy_state, distance
 
 
 def blobs(n=240, d=6, seed=0, shift=0.0):
@@ -27,7 +29,7 @@ def images(n=120, seed=0):
 
 
 def clients_of(data, k, seed=0):
-    return fl.split(data, iid(len(data), k, seed=seed))
+    return fl.subsets(data, iid(len(data), k, seed=seed))
 
 
 def assert_states_close(a, b, atol=1e-6):
@@ -41,7 +43,7 @@ def assert_states_close(a, b, atol=1e-6):
 def test_one_round_of_fedsgd_is_one_full_batch_step_on_pooled_data():
     # Prepare: 4 hospitals of unequal size, label-skewed, one shared initial model.
     data = blobs(n=203)
-    parts = fl.split(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=1))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=1))
     fedsgd = LocalConfig(epochs=1, batch_size=None, lr=0.3)
     # Execute: one FedSGD round, and one centralized full-batch step.
     federated = fl.make_model("mlp", seed=0, in_features=6)
@@ -102,7 +104,7 @@ def test_same_seed_same_history_other_seed_other_history():
 
     def run(seed):
         model = fl.make_model("cnn", seed=seed)
-        return fl.run_federated(model, clients_of(data, 4), data, rounds=2, fraction=0.5,
+        return fl.run_federated(model, clients_of(data, 4), data, rounds=2, participation=0.5,
                                 local=LocalConfig(batch_size=16), seed=seed, progress=False).rows()
 
     assert run(5) == run(5)
@@ -112,7 +114,7 @@ def test_same_seed_same_history_other_seed_other_history():
 def test_training_learns_and_histories_record_rounds_and_bytes():
     data = blobs()
     model = fl.make_model("mlp", seed=0, in_features=6)
-    history = fl.run_federated(model, clients_of(data, 10), data, rounds=5, fraction=0.3,
+    history = fl.run_federated(model, clients_of(data, 10), data, rounds=5, participation=0.3,
                                local=LocalConfig(batch_size=8, lr=0.1), progress=False)
     assert history.final("accuracy") > 0.9 and history.final("auc") > 0.95
     assert [r.round for r in history.rounds] == [1, 2, 3, 4, 5]
@@ -124,9 +126,9 @@ def test_training_learns_and_histories_record_rounds_and_bytes():
 
 def test_server_momentum_run_differs_from_fedavg_and_fedavg_equivalent_does_not():
     data, parts = blobs(), clients_of(blobs(), 4)
-    def final(server):
+    def final(optimizer):
         model = fl.make_model("mlp", seed=0, in_features=6)
-        fl.run_federated(model, parts, data, rounds=3, server=server, progress=False)
+        fl.run_federated(model, parts, data, rounds=3, server_optimizer=optimizer, progress=False)
         return model.state_dict()
     plain = final(None)
     assert_states_close(plain, final(fl.ServerMomentum(lr=1.0, momentum=0.0)), atol=1e-6)
@@ -150,12 +152,17 @@ def test_baselines_run_on_the_same_model_and_test_set():
     data = blobs()
     parts = clients_of(data, 4)
     central = fl.run_centralized(fl.make_model("mlp", seed=0, in_features=6), data, data, epochs=3, progress=False)
-    local = fl.run_local_only(fl.make_model("mlp", seed=0, in_features=6), parts, data, epochs=3, progress=False)
+    start = fl.make_model("mlp", seed=0, in_features=6)
+    before = copy_state(start)
+    local, models = fl.run_local_only(start, parts, data, epochs=3, progress=False)
     assert len(central.rounds) == 3 and central.final("accuracy") > 0.9
     per_client = local.client_metric("accuracy")
     assert per_client.shape == (3, 4)
     weights = np.array([len(p) for p in parts]) / len(data)
     assert local.final("accuracy") == pytest.approx(float(weights @ per_client[-1]))
+    # the returned models are the ones that were scored, and the starting model is untouched
+    assert [evaluate(m, data)["accuracy"] for m in models] == per_client[-1].tolist()
+    assert distance(copy_state(start), before) == 0.0 and len({id(m) for m in models}) == 4
 
 
 def test_local_train_returns_a_copy_n_k_and_a_finite_loss():
@@ -193,8 +200,8 @@ def test_run_federated_rejects_bad_setups():
         fl.run_federated(model, [], data, rounds=1, progress=False)
     with pytest.raises(ValueError, match="rounds must be a positive integer"):
         fl.run_federated(model, [data], data, rounds=0, progress=False)
-    with pytest.raises(ValueError, match=r"fraction of clients per round must be in \(0, 1\]"):
-        fl.run_federated(model, [data], data, rounds=1, fraction=0.0, progress=False)
+    with pytest.raises(ValueError, match=r"participation \(the fraction of clients sampled per round\) must be in \(0, 1\]"):
+        fl.run_federated(model, [data], data, rounds=1, participation=0.0, progress=False)
     with pytest.raises(ValueError, match="one Data per client"):
         fl.run_federated(model, [data, data], data, rounds=1, client_tests=[data], progress=False)
     with pytest.raises(ValueError, match="no samples"):
@@ -254,8 +261,8 @@ def test_no_update_arriving_leaves_the_model_unchanged():
 
 def test_a_custom_aggregator_and_a_tampering_hook_change_the_result():
     data = blobs()
-    parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=0.5, seed=0))
-    unweighted = lambda states, weights: fl.fedavg(states, [1.0] * len(states))  # noqa: E731
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 3, alpha=0.5, seed=0))
+    unweighted = lambda states, num_samples, context: fl.fedavg(states, [1.0] * len(states))  # noqa: E731
 
     def run(**kwargs):
         model = fl.make_model("mlp", seed=0, in_features=6)

@@ -33,12 +33,12 @@ _PARTITION_HINT = ("horizontal means the parties hold different patients (rows) 
                    "features (columns); vertical means the same patients, different features")
 
 
-def check_expected_arrivals(answer: Any, num_clients: int, fraction: float, dropout: float) -> Checked:
-    """Exercise: how many updates reach the server per round, on average, with ``fraction`` of
-    ``num_clients`` asked and each dropping out with probability ``dropout``."""
+def check_expected_arrivals(answer: Any, num_clients: int, participation: float, dropout: float) -> Checked:
+    """Exercise: how many updates reach the server per round, on average, when the fraction
+    ``participation`` of ``num_clients`` is asked and each drops out with probability ``dropout``."""
     if unanswered(answer):
         return Checked(False)
-    asked = max(1, round(fraction * num_clients))
+    asked = max(1, round(participation * num_clients))
     expected = asked * (1 - dropout)
     if np.ndim(answer) > 0:
         return verdict(False, "", "give one number: the average count of updates per round")
@@ -48,9 +48,9 @@ def check_expected_arrivals(answer: Any, num_clients: int, fraction: float, drop
     if close(answer, asked * dropout) and dropout != 0.5:
         return verdict(False, "", "that is how many updates are *lost* on average; the question asks how "
                                   "many arrive")
-    if close(answer, num_clients * (1 - dropout)) and fraction < 1:
+    if close(answer, num_clients * (1 - dropout)) and participation < 1:
         return verdict(False, "", "not every device is asked: only a fraction C of them is chosen each round")
-    if close(answer, fraction * (1 - dropout)) or close(answer, 1 - dropout):
+    if close(answer, participation * (1 - dropout)) or close(answer, 1 - dropout):
         return verdict(False, "", "that is a probability; multiply by the number of devices to get a count")
     return verdict(close(answer, expected, rel=1e-6),
                    "C·K devices are asked and each arrives with probability 1 - p, so on average "

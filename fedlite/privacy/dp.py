@@ -47,15 +47,17 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from collections.abc import Sequence
 
 import torch
 from opacus.accountants import RDPAccountant
-from torch import Tensor, nn
+from torch import Tensor
 
 from fedlite.aggregate import check_states, fedavg
 from fedlite.client import ClientResult
-from fedlite.state import State, copy_state, norm
+from fedlite.simulation import RoundContext
+from fedlite.state import State, apply_update, norm, update_of
 
 ALPHAS = RDPAccountant.DEFAULT_ALPHAS + [80, 96, 128, 192, 256, 384, 512, 1024]
 """Rényi orders searched by :func:`dp_epsilon`: Opacus's defaults plus larger
@@ -129,42 +131,41 @@ def dp_epsilon(noise_multiplier: float, sample_rate: float, rounds: int, delta: 
 class DPFedAvg:
     """DP-FedAvg through the two hooks of :func:`fedlite.simulation.run_federated`::
 
-        dp = DPFedAvg(model, clip=1.0, noise_multiplier=1.0, seed=0)
+        mechanism = DPFedAvg(clip=1.0, noise_multiplier=1.0, seed=0)
         run_federated(model, hospitals, test, rounds=20,
-                      on_update=dp.on_update, aggregate=dp.aggregate)
-        dp_epsilon(1.0, sample_rate=1.0, rounds=dp.rounds, delta=1e-3)
+                      on_update=mechanism.on_update, aggregate=mechanism.aggregate)
+        dp_epsilon(1.0, sample_rate=1.0, rounds=mechanism.rounds, delta=1e-3)
 
-    ``on_update`` clips each update (what reaches the server), ``aggregate``
-    averages with equal weights and adds ``N(0, (sigma C / m)^2)`` to every
-    parameter. It tracks the global model itself, so do not combine it with
-    a server optimizer (``server=``). ``norms`` records every update's norm
-    before clipping, which helps to choose ``C``.
+    ``on_update`` clips each update ``w_k - w_t`` (what reaches the server),
+    ``aggregate`` averages with equal weights and adds ``N(0, (sigma C / m)^2)``
+    to every parameter; both read ``w_t`` from the round's context, so a
+    server optimizer may follow. ``norms`` records every update's norm before
+    clipping, which helps to choose ``C``.
     """
 
-    def __init__(self, model: nn.Module, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
+    def __init__(self, *, clip: float, noise_multiplier: float, seed: int = 0) -> None:
         _check_dp(clip, noise_multiplier)
         self.clip, self.noise_multiplier = float(clip), float(noise_multiplier)
-        self.global_state = copy_state(model)
         self.generator = torch.Generator().manual_seed(seed)
         self.norms: list[float] = []
         self.rounds = 0
 
-    def on_update(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        """Client side: replace ``w_k`` by ``w + clip(w_k - w)``."""
-        delta = {k: result.state[k] - self.global_state[k] for k in self.global_state}
-        clipped, norm = clip_update(delta, self.clip)
-        self.norms.append(norm)
-        state = {k: self.global_state[k] + clipped[k] if v.is_floating_point() else result.state[k]
-                 for k, v in self.global_state.items()}
-        return ClientResult(state, result.num_samples, result.loss, result.upload_bytes)
+    def on_update(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        """Client side: replace ``w_k`` by ``w_t + clip(w_k - w_t)``."""
+        clipped, length = clip_update(update_of(result.state, context.broadcast), self.clip)
+        self.norms.append(length)
+        return replace(result, state=apply_update(context.broadcast, clipped, result.state))
 
-    def aggregate(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
-        """Server side: ``w + mean_k Delta_k + N(0, (sigma C / m)^2)``, equal weights."""
+    def aggregate(self, states: Sequence[State], num_samples: Sequence[float],
+                  context: RoundContext | None = None) -> dict[str, Tensor]:
+        """Server side: ``w_t + mean_k Delta_k + N(0, (sigma C / m)^2)``, equal weights.
+
+        The states arrive as ``w_t + clip(Delta_k)``, so their equal-weight mean
+        is ``w_t + mean_k clip(Delta_k)``.
+        """
         check_states(states)
         m = len(states)
         mean = fedavg(states, [1.0] * m)                  # equal weights: each client moves it <= C/m
         noise = gaussian_noise(mean, self.noise_multiplier * self.clip / m, self.generator)
-        new = {k: v + noise[k] if k in noise else v for k, v in mean.items()}
-        self.global_state = copy_state(new)
         self.rounds += 1
-        return new
+        return {k: v + noise[k] if k in noise else v for k, v in mean.items()}

@@ -56,7 +56,8 @@ import torch
 from torch import Tensor
 
 from fedlite.client import ClientResult
-from fedlite.state import State, cast_like, copy_state
+from fedlite.simulation import RoundContext
+from fedlite.state import State, cast_like
 
 BITS = 48           # work modulo 2^48
 SCALE = 2**24       # fixed point: 1.0 is stored as 2^24
@@ -199,7 +200,7 @@ class SecureFedAvg:
 
     Plug it into the round loop::
 
-        secure = SecureFedAvg(model, num_clients=3)
+        secure = SecureFedAvg(num_clients=3)
         run_federated(model, hospitals, test, rounds=5, on_update=secure.on_update,
                       aggregate=secure.aggregate)
 
@@ -208,42 +209,38 @@ class SecureFedAvg:
     ``[sum n_k w_k, sum n_k]`` gives FedAvg's ``sum_k (n_k / n) w_k`` without
     the server learning any single ``n_k`` or ``w_k``. All ``num_clients``
     hospitals take part in the masking each round; one that was not sampled
-    or dropped out is handled like a dropout.
+    or dropped out is handled like a dropout. The round number (fresh masks
+    every round), the ids of the hospitals whose vectors arrived and the shape
+    of the model come from the round's context.
 
     ``upload_bytes`` counts ``bits / 8`` bytes per number (6 for 48 bits),
     against 4 for plain float32: the price of exactness.
     """
 
-    def __init__(self, model: torch.nn.Module, num_clients: int, *, session_seed: int = 0,
-                 scale: int = SCALE, bits: int = BITS) -> None:
+    def __init__(self, num_clients: int, *, session_seed: int = 0, scale: int = SCALE, bits: int = BITS) -> None:
         _check_field(bits, scale)
         if not isinstance(num_clients, int) or num_clients < 1:
             raise ValueError(f"num_clients must be a positive integer, got {num_clients!r}")
-        self.template = copy_state(model)
         self.clients = list(range(num_clients))
         self.session_seed, self.scale, self.bits = session_seed, scale, bits
         self.seen: dict[int, np.ndarray] = {}   # the last masked vector from each client, as the server saw it
 
-    def on_update(self, round_: int, client: int, result: ClientResult) -> ClientResult:
+    def on_update(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
         """Hospital side: encode and mask ``[n_k * w_k, n_k]``; only that leaves the hospital."""
         masked = mask(client, encode(weighted_vector(result), scale=self.scale, bits=self.bits), self.clients,
-                      self.session_seed, round_, self.bits)
-        message = {"masked": torch.from_numpy(masked.view(np.int64)), "client": torch.tensor(client),
-                   "round": torch.tensor(round_)}
-        return ClientResult(message, result.num_samples, result.loss,
+                      self.session_seed, context.round, self.bits)
+        return ClientResult({"masked": torch.from_numpy(masked.view(np.int64))}, result.num_samples, result.loss,
                             upload_bytes=masked.size * self.bits // 8)
 
-    def aggregate(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+    def aggregate(self, states: Sequence[State], num_samples: Sequence[float],
+                  context: RoundContext) -> dict[str, Tensor]:
         """Server side: unmask the sum of the arrived vectors, then divide by the summed counts.
 
-        ``weights`` (the counts ``run_federated`` passes) are not used: the
-        server learns ``sum n_k`` only from the unmasked sum.
+        ``num_samples`` (the counts ``run_federated`` passes) are not used:
+        the server learns ``sum n_k`` only from the unmasked sum.
         """
-        rounds = {int(s["round"]) for s in states}
-        if len(rounds) != 1:
-            raise ValueError(f"masked vectors from different rounds {sorted(rounds)} cannot be summed")
-        masked = {int(s["client"]): s["masked"].numpy().view(np.uint64) for s in states}
+        masked = {client: s["masked"].numpy().view(np.uint64) for client, s in zip(context.arrived, states, strict=True)}
         self.seen = masked
-        total = decode(unmask_sum(masked, self.clients, self.session_seed, rounds.pop(), self.bits),
+        total = decode(unmask_sum(masked, self.clients, self.session_seed, context.round, self.bits),
                        scale=self.scale, bits=self.bits)
-        return from_vector(total[:-1] / total[-1], self.template)
+        return from_vector(total[:-1] / total[-1], context.broadcast)

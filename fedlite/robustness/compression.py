@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from fedlite.client import ClientResult
-from fedlite.robustness.participation import Broadcast
+from fedlite.simulation import RoundContext
 from fedlite.state import State, apply_update, update_of
 
 
@@ -112,16 +112,16 @@ class Quantize:
     error, small (Konečný et al. 2016).
     """
 
-    def __init__(self, broadcast: Broadcast, bits: int = 8) -> None:
+    def __init__(self, bits: int = 8) -> None:
         if not isinstance(bits, int) or not 1 <= bits <= 16:
             raise ValueError(f"bits must be an integer from 1 to 16, got {bits!r}")
-        self.broadcast, self.bits = broadcast, bits
+        self.bits = bits
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, context.broadcast)
         received = {k: dequantize(*quantize(t, self.bits)) for k, t in delta.items()}
         size = quantized_bytes(delta, self.bits) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, received, result.state),
+        return replace(result, state=apply_update(context.broadcast, received, result.state),
                        upload_bytes=size)
 
 
@@ -135,17 +135,17 @@ class TopK:
     sent entry (:func:`fedlite.robustness.compression.sparse_bytes`).
     """
 
-    def __init__(self, broadcast: Broadcast, ratio: float, *, error_feedback: bool = True) -> None:
+    def __init__(self, ratio: float, *, error_feedback: bool = True) -> None:
         if not (isinstance(ratio, (int, float)) and 0 < ratio <= 1):
             raise ValueError(f"ratio (fraction of entries sent) must be in (0, 1], got {ratio!r}")
-        self.broadcast, self.ratio, self.error_feedback = broadcast, float(ratio), error_feedback
+        self.ratio, self.error_feedback = float(ratio), error_feedback
         self.memory: dict[int, TopKWithMemory] = {}
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult:
-        delta = update_of(result.state, self.broadcast.state)
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult:
+        delta = update_of(result.state, context.broadcast)
         compressor = self.memory.setdefault(client, TopKWithMemory(self.ratio)) if self.error_feedback \
             else TopKWithMemory(self.ratio)
         sparse = compressor.compress(delta)
         size = sparse_bytes(sparse) + _other_bytes(result.state, delta)
-        return replace(result, state=apply_update(self.broadcast.state, sparse, result.state),
+        return replace(result, state=apply_update(context.broadcast, sparse, result.state),
                        upload_bytes=size)

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from fedlite.aggregate import check_states, non_finite
-from fedlite.robustness.participation import Broadcast
-from fedlite.simulation import Aggregator
+from fedlite.checks import check_positive
+from fedlite.simulation import Aggregator, RoundContext
 from fedlite.state import State, cast_like, copy_state, distance, flatten, norm, update_of
 
 
@@ -33,15 +33,16 @@ from fedlite.state import State, cast_like, copy_state, distance, flatten, norm,
 #
 # FedAvg is a mean, and one arbitrary update can move a mean anywhere. The rules below look at
 # every coordinate (or every whole update) across clients and ignore the extremes. They treat all
-# clients alike: the sample counts are accepted for a common signature and ignored, because a
-# malicious client could simply lie about its n_k.
+# clients alike: the sample counts (and the round's context) are accepted for a common signature
+# and ignored, because a malicious client could simply lie about its n_k.
 
 
 def _stack(states: Sequence[State], name: str) -> Tensor:
     return torch.stack([s[name].to(torch.float64) for s in states])
 
 
-def median(states: Sequence[State], weights: Sequence[float] | None = None) -> dict[str, Tensor]:
+def median(states: Sequence[State], num_samples: Sequence[float] | None = None,
+           context: RoundContext | None = None) -> dict[str, Tensor]:
     """Coordinate-wise median (Yin et al. 2018, "Byzantine-robust distributed learning").
 
     Each number of the new model is the median of that number over the
@@ -52,8 +53,8 @@ def median(states: Sequence[State], weights: Sequence[float] | None = None) -> d
     return {name: cast_like(_stack(states, name).quantile(0.5, dim=0), ref) for name, ref in states[0].items()}
 
 
-def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None, *,
-                 beta: float = 0.2) -> dict[str, Tensor]:
+def trimmed_mean(states: Sequence[State], num_samples: Sequence[float] | None = None,
+                 context: RoundContext | None = None, *, beta: float = 0.2) -> dict[str, Tensor]:
     """Coordinate-wise trimmed mean (Yin et al. 2018).
 
     For every coordinate, sort the clients' values, drop the ``floor(beta * K)``
@@ -72,7 +73,8 @@ def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None
     return out
 
 
-def krum(states: Sequence[State], weights: Sequence[float] | None = None, *, f: int = 1) -> dict[str, Tensor]:
+def krum(states: Sequence[State], num_samples: Sequence[float] | None = None,
+         context: RoundContext | None = None, *, f: int = 1) -> dict[str, Tensor]:
     """Krum (Blanchard et al. 2017, "Machine learning with adversaries: Byzantine tolerant
     gradient descent"): pick the one update closest to its neighbours.
 
@@ -118,54 +120,50 @@ class Rejection:
 class Validated:
     """An aggregator that checks every update before ``rule`` sees it.
 
-    An update ``w_k`` is rejected (by :func:`fedlite.robustness.defences.update_problems`) if
+    An update ``w_k`` is rejected (by :func:`update_problems`) if
 
     - it holds NaN or Inf, or
     - its change ``||w_k - w_t||`` exceeds ``max_norm``, or exceeds
       ``max_ratio`` times the median change of this round's finite updates
       (a limit that adapts as updates shrink during training).
 
-    The remaining updates go to ``rule`` with their weights. If none remain,
-    the global model stays ``w_t``. Nothing is dropped silently: every
-    rejection is appended to ``rejected`` (round, client, reason). Use it as
-    the ``aggregate`` of :meth:`fedlite.robustness.participation.Broadcast.hooks`, with the same
-    ``broadcast``, which supplies ``w_t`` and the client ids.
+    ``w_t`` and the clients' ids come from the round's context. The remaining
+    updates go to ``rule`` with their sample counts. If none remain, the
+    global model stays ``w_t``. Nothing is dropped silently: every rejection
+    is appended to ``rejected`` (round, client, reason).
     """
 
-    def __init__(self, rule: Aggregator, broadcast: Broadcast, *, max_norm: float | None = None,
-                 max_ratio: float | None = None) -> None:
+    def __init__(self, rule: Aggregator, *, max_norm: float | None = None, max_ratio: float | None = None) -> None:
         for name, limit in (("max_norm", max_norm), ("max_ratio", max_ratio)):
-            if limit is not None and not (isinstance(limit, (int, float)) and limit > 0):
-                raise ValueError(f"{name} must be a positive number or None, got {limit!r}")
-        self.rule, self.broadcast = rule, broadcast
-        self.max_norm, self.max_ratio = max_norm, max_ratio
+            if limit is not None:
+                check_positive(limit, f"{name} (or None)")
+        self.rule, self.max_norm, self.max_ratio = rule, max_norm, max_ratio
         self.rejected: list[Rejection] = []
 
-    def limit(self, states: Sequence[State]) -> float | None:
+    def limit(self, states: Sequence[State], broadcast: State) -> float | None:
         """This round's norm limit: the smaller of ``max_norm`` and ``max_ratio`` x median change."""
         limits = [] if self.max_norm is None else [float(self.max_norm)]
         if self.max_ratio is not None:
-            norms = [norm(update_of(s, self.broadcast.state)) for s in states]
+            norms = [norm(update_of(s, broadcast)) for s in states]
             finite = [n for n in norms if math.isfinite(n)]
             if finite and np.median(finite) > 0:
                 limits.append(self.max_ratio * float(np.median(finite)))
         return min(limits) if limits else None
 
-    def __call__(self, states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
-        if len(self.broadcast.arrived) != len(states):
-            raise RuntimeError(f"got {len(states)} updates but the broadcast saw {len(self.broadcast.arrived)} "
-                               "arrive; pass both hooks of broadcast.hooks(...) to run_federated")
-        limit, kept, kept_weights = self.limit(states), [], []
-        for client, state, weight in zip(self.broadcast.arrived, states, weights):
-            problem = update_problems(state, self.broadcast.state, max_norm=limit)
+    def __call__(self, states: Sequence[State], num_samples: Sequence[float],
+                 context: RoundContext) -> dict[str, Tensor]:
+        limit, kept, kept_counts, kept_ids = self.limit(states, context.broadcast), [], [], []
+        for client, state, n_k in zip(context.arrived, states, num_samples, strict=True):
+            problem = update_problems(state, context.broadcast, max_norm=limit)
             if problem is None:
                 kept.append(state)
-                kept_weights.append(weight)
+                kept_counts.append(n_k)
+                kept_ids.append(client)
             else:
-                self.rejected.append(Rejection(self.broadcast.round, client, problem))
+                self.rejected.append(Rejection(context.round, client, problem))
         if not kept:
-            return copy_state(self.broadcast.state)
-        return self.rule(kept, kept_weights)
+            return copy_state(context.broadcast)
+        return self.rule(kept, kept_counts, replace(context, arrived=tuple(kept_ids)))
 
     def summary(self) -> str:
         """How many updates were rejected, per client and reason, in one line each."""

@@ -16,7 +16,7 @@ hooks for :func:`fedlite.simulation.run_federated` (and one data helper):
   :func:`non_finite_update`.
 
 Here ``Delta_k = w_k - w_t`` is the honest update, and ``w_t`` the broadcast
-global model, known through :class:`fedlite.robustness.participation.Broadcast`.
+global model, which a hook reads from the round's context.
 
 The defences (coordinate-wise median, trimmed mean, Krum, and update
 validation in front of any rule) are in :mod:`fedlite.robustness.defences`.
@@ -30,8 +30,7 @@ from dataclasses import replace
 
 from fedlite.client import ClientResult
 from fedlite.data import Data
-from fedlite.robustness.participation import Broadcast
-from fedlite.simulation import UpdateHook
+from fedlite.simulation import RoundContext, UpdateHook
 from fedlite.state import apply_update, update_of
 
 
@@ -47,14 +46,14 @@ def flip_labels(data: Data, num_classes: int | None = None) -> Data:
     return Data(data.x, classes - 1 - data.y)
 
 
-def _scaling_hook(broadcast: Broadcast, clients: Iterable[int], factor: float) -> UpdateHook:
+def _scaling_hook(clients: Iterable[int], factor: float) -> UpdateHook:
     bad = frozenset(clients)
 
-    def hook(round_: int, client: int, result: ClientResult) -> ClientResult:
+    def hook(context: RoundContext, client: int, result: ClientResult) -> ClientResult:
         if client not in bad:
             return result
-        delta = {k: factor * d for k, d in update_of(result.state, broadcast.state).items()}
-        return replace(result, state=apply_update(broadcast.state, delta, result.state))
+        delta = {k: factor * d for k, d in update_of(result.state, context.broadcast).items()}
+        return replace(result, state=apply_update(context.broadcast, delta, result.state))
     return hook
 
 
@@ -63,7 +62,7 @@ def _check_strength(factor: float) -> None:
         raise ValueError(f"factor must be a positive number (how many times the honest update), got {factor!r}")
 
 
-def scaled(broadcast: Broadcast, clients: Iterable[int], factor: float) -> UpdateHook:
+def scaled(clients: Iterable[int], factor: float) -> UpdateHook:
     """Hook: the hospitals in ``clients`` send ``w_t + factor * Delta_k`` instead of ``w_k``.
 
     ``factor > 1`` boosts the update so that it dominates the average: with
@@ -71,13 +70,13 @@ def scaled(broadcast: Broadcast, clients: Iterable[int], factor: float) -> Updat
     ``p_k * factor * Delta_k``.
     """
     _check_strength(factor)
-    return _scaling_hook(broadcast, clients, float(factor))
+    return _scaling_hook(clients, float(factor))
 
 
-def sign_flipped(broadcast: Broadcast, clients: Iterable[int], factor: float = 1.0) -> UpdateHook:
+def sign_flipped(clients: Iterable[int], factor: float = 1.0) -> UpdateHook:
     """Hook: the hospitals in ``clients`` send ``w_t - factor * Delta_k``: their update, reversed (and scaled)."""
     _check_strength(factor)
-    return _scaling_hook(broadcast, clients, -float(factor))
+    return _scaling_hook(clients, -float(factor))
 
 
 def non_finite_update(clients: Iterable[int], value: float = float("nan")) -> UpdateHook:
@@ -89,7 +88,7 @@ def non_finite_update(clients: Iterable[int], value: float = float("nan")) -> Up
         raise ValueError(f"value must be NaN or +-Inf (a broken update), got {value!r}")
     bad = frozenset(clients)
 
-    def hook(round_: int, client: int, result: ClientResult) -> ClientResult:
+    def hook(context: RoundContext, client: int, result: ClientResult) -> ClientResult:
         if client not in bad:
             return result
         state = {k: t.clone().fill_(value) if t.is_floating_point() else t.clone() for k, t in result.state.items()}

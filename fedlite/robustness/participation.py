@@ -1,7 +1,7 @@
 """Who takes part in a round: dropouts and deadlines, as update hooks.
 
 Every piece here is an ``on_update`` hook for :func:`fedlite.simulation.run_federated`:
-``hook(round, client, result)`` returns what of a hospital's update reaches the
+``hook(context, client, result)`` returns what of a hospital's update reaches the
 server -- the result, a changed one (compressed, see
 :mod:`fedlite.robustness.compression`), or ``None`` (it never arrives). Hooks
 are combined with :func:`chain`.
@@ -13,61 +13,22 @@ are combined with :func:`chain`.
   learning at scale: system design", SysML). :class:`Deadline` simulates a
   compute time per hospital and drops the late ones; :class:`RandomDropout`
   loses each update with a fixed probability.
-Compression and some attacks need ``w_t``: :class:`Broadcast` receives it from
-``run_federated``'s ``on_round`` hook each round and hands it to the other
-hooks (see :meth:`Broadcast.hooks`).
+
+A hook reads the round number from ``context.round`` (a
+:class:`fedlite.simulation.RoundContext`), so its random draws differ from
+round to round and are reproducible.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from torch import Tensor, nn
 
-from fedlite.aggregate import fedavg
 from fedlite.checks import check_positive, check_probability
 from fedlite.client import ClientResult
-from fedlite.simulation import Aggregator, UpdateHook, round_seed
-from fedlite.state import State, copy_state
-
-
-class Broadcast:
-    """The server's copy of the global weights ``w_t`` it broadcast in the current round.
-
-    Use it to wire a run::
-
-        server = Broadcast(model)
-        run_federated(model, hospitals, test, rounds=10,
-                      **server.hooks(on_update=Quantize(server, bits=8), aggregate=fedavg))
-
-    ``state`` is ``w_t`` while round ``t``'s hooks run; ``round`` is ``t``;
-    ``arrived`` lists, in order, the clients whose update reached the server
-    this round (the order in which ``aggregate`` receives their states).
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        self.state: dict[str, Tensor] = copy_state(model)
-        self.round = 0
-        self.arrived: list[int] = []
-
-    def start(self, round_: int, global_state: State) -> None:
-        """``on_round``: remember round ``t``'s broadcast weights ``w_t``; nobody has arrived yet."""
-        self.round, self.arrived = round_, []
-        self.state = copy_state(global_state)
-
-    def hooks(self, on_update: UpdateHook | None = None,
-              aggregate: Aggregator = fedavg) -> dict[str, Callable]:
-        """``on_round``, ``on_update`` and ``aggregate`` for ``run_federated``: this object follows
-        ``w_t`` and records who arrived, then hands over to ``on_update`` and ``aggregate``."""
-        def receive(round_: int, client: int, result: ClientResult) -> ClientResult | None:
-            sent = on_update(round_, client, result) if on_update else result
-            if sent is not None:
-                self.arrived.append(client)
-            return sent
-
-        return {"on_round": self.start, "on_update": receive, "aggregate": aggregate}
+from fedlite.simulation import RoundContext, UpdateHook, round_seed
 
 
 def chain(*hooks: UpdateHook) -> UpdateHook:
@@ -76,9 +37,9 @@ def chain(*hooks: UpdateHook) -> UpdateHook:
     Order matters: put dropouts and deadlines first, so that a compressor's
     error-feedback memory only changes for updates that are really sent.
     """
-    def hook(round_: int, client: int, result: ClientResult) -> ClientResult | None:
+    def hook(context: RoundContext, client: int, result: ClientResult) -> ClientResult | None:
         for h in hooks:
-            result = h(round_, client, result)
+            result = h(context, client, result)
             if result is None:
                 return None
         return result
@@ -104,10 +65,10 @@ class RandomDropout:
         self.p, self.seed = p, seed
         self.dropped: list[tuple[int, int]] = []
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult | None:
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult | None:
         p = self.p if np.ndim(self.p) == 0 else self.p[client]
-        if np.random.default_rng(round_seed(self.seed, round_, client)).random() < p:
-            self.dropped.append((round_, client))
+        if np.random.default_rng(round_seed(self.seed, context.round, client)).random() < p:
+            self.dropped.append((context.round, client))
             return None
         return result
 
@@ -154,10 +115,10 @@ class Deadline:
             raise ValueError(f"no hospital was timed in round {round_}; run the round first")
         return min(max(times), self.deadline)
 
-    def __call__(self, round_: int, client: int, result: ClientResult) -> ClientResult | None:
-        seconds = self.time(round_, client, result.num_samples)
-        self.times[(round_, client)] = seconds
+    def __call__(self, context: RoundContext, client: int, result: ClientResult) -> ClientResult | None:
+        seconds = self.time(context.round, client, result.num_samples)
+        self.times[(context.round, client)] = seconds
         if seconds > self.deadline:
-            self.dropped.append((round_, client))
+            self.dropped.append((context.round, client))
             return None
         return result

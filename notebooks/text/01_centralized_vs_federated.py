@@ -31,7 +31,7 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The data and the five hospitals
 #
-# We use PneumoniaMNIST (28×28 chest X-rays). `make_hospitals(..., split="quantity")` deals the training
+# We use PneumoniaMNIST (28×28 chest X-rays). `make_hospitals(..., skew="quantity")` deals the training
 # images out to five hospitals of very different sizes (seed 3 gives a spread from a small clinic to a
 # large teaching hospital); the mix of diagnoses is the same everywhere. Notebook 03 makes the hospitals
 # differ in other ways. The test set stays with us, the course authors, to judge every model fairly.
@@ -47,7 +47,7 @@ from fedlite.heterogeneity.hospitals import make_hospitals
 
 xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]
-hospitals = make_hospitals(train, 5, split="quantity", alpha=1.0, seed=3)
+hospitals = make_hospitals(train, 5, skew="quantity", alpha=1.0, seed=3)
 names = ["A", "B", "C", "D", "E"]
 sizes = [len(h) for h in hospitals]
 print("images per hospital:", dict(zip(names, sizes)))
@@ -91,7 +91,7 @@ print(central)
 # Nothing is shared, and nothing is learned from anybody else.
 
 # %%
-local_only = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
+local_only, _ = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
 final_local = local_only.client_metric("auc")[-1]
 for name, n, auc in zip(names, sizes, final_local):
     print(f"hospital {name} ({n:4d} images) alone: test AUC {auc:.3f}")

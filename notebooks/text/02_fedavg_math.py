@@ -51,7 +51,7 @@ from fedlite.plots import client_bars, learning_curves
 #
 # We use 1,000 of the 4,708 PneumoniaMNIST training images, drawn at random, so that every experiment
 # below runs in seconds (set `N_IMAGES` higher if you have time to spare). They are split over four
-# hospitals with `split="label"`: the hospitals differ in size **and** in their mix of diagnoses, as a
+# hospitals with `skew="label"`: the hospitals differ in size **and** in their mix of diagnoses, as a
 # children's hospital and a family practice would. All models are tested on the official test set.
 
 # %%
@@ -62,7 +62,7 @@ xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-d
 train, test = xray["train"], xray["test"]
 N_IMAGES = 1000  # of 4,708; scaled down for speed
 subset = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[:N_IMAGES]))
-hospitals = make_hospitals(subset, 4, split="label", alpha=1.0, seed=0)
+hospitals = make_hospitals(subset, 4, skew="label", alpha=1.0, seed=0)
 sizes = [len(h) for h in hospitals]
 print("X-rays per hospital, n_k:", sizes, "  n =", sum(sizes))
 print("share with pneumonia:    ", [round(h.y.float().mean().item(), 2) for h in hospitals])
@@ -229,7 +229,7 @@ def drift_after(hospitals, central_path, w0):
 
 central_path = gd_path(pool(hospitals), steps=6)
 w0 = make_model("cnn", seed=0).state_dict()
-iid_four = make_hospitals(subset, 4, split="iid", seed=0)
+iid_four = make_hospitals(subset, 4, skew="iid", seed=0)
 drift = {"IID hospitals": drift_after(iid_four, central_path, w0),
          "label-skewed hospitals": drift_after(hospitals, central_path, w0)}
 
@@ -281,19 +281,19 @@ def server_update(states, how, sizes):
 def tutorial_fl(hospitals, rounds, *, aggregate="sum", broadcast=False):
     """The tutorial's loop (the defaults), each fix a switch. Returns a log entry per round, and the
     test AUC of the model each hospital ends up using (its own copy, or the broadcast one)."""
-    server = make_model("cnn", seed=0)
-    models = [copy.deepcopy(server) for _ in hospitals]        # every hospital gets the initial model once
+    global_model = make_model("cnn", seed=0)
+    models = [copy.deepcopy(global_model) for _ in hospitals]  # every hospital gets the initial model once
     log = []
     for t in range(rounds):
         for k, (model, data) in enumerate(zip(models, hospitals)):
             if broadcast:                                       # fix 2: start from the server's model
-                model.load_state_dict(server.state_dict())
+                model.load_state_dict(global_model.state_dict())
             local_train(model, data, LOCAL, seed=100 * t + k)
         states = [m.state_dict() for m in models]
-        server.load_state_dict(server_update(states, aggregate, [len(h) for h in hospitals]))
-        log.append({**evaluate(server, test), "norm": flatten(server.state_dict()).norm().item(),
+        global_model.load_state_dict(server_update(states, aggregate, [len(h) for h in hospitals]))
+        log.append({**evaluate(global_model, test), "norm": flatten(global_model.state_dict()).norm().item(),
                     "spread": spread(states, [len(h) for h in hospitals])})
-    return log, [evaluate(server if broadcast else m, test)["auc"] for m in models]
+    return log, [evaluate(global_model if broadcast else m, test)["auc"] for m in models]
 
 # %% [markdown]
 # We run the tutorial, then switch the fixes on one after the other, five rounds each.
@@ -389,7 +389,7 @@ plt.show()
 
 # %%
 TARGET, MAX_ROUNDS = 0.85, 40
-iid_hospitals = make_hospitals(subset, 5, split="iid", seed=0)
+iid_hospitals = make_hospitals(subset, 5, skew="iid", seed=0)
 LR = {None: 0.5, 10: 0.2}  # learning rate by batch size (None = full batch)
 GRID = [(1, None), (5, None), (1, 10), (5, 10)]  # (E, B); (1, None) is FedSGD
 table2 = {}
@@ -456,7 +456,7 @@ check_most_local_steps(my_setting, 600, step_settings)
 def explore(local_epochs=1, batch_size=10, num_hospitals=5, rounds=4):
     """FedAvg with E local epochs, batch size B (0 = full batch) and K IID hospitals: test AUC per round."""
     B = batch_size or None
-    parts = make_hospitals(subset, num_hospitals, split="iid", seed=0)
+    parts = make_hospitals(subset, num_hospitals, skew="iid", seed=0)
     config = LocalConfig(epochs=local_epochs, batch_size=B, lr=LR[None] if B is None else LR[10])
     history = run_federated(make_model("cnn", seed=0), parts, test, rounds=rounds, local=config,
                             name=f"E={local_epochs}, B={B or '∞'}, K={num_hospitals}", progress=False)

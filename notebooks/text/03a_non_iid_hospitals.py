@@ -198,13 +198,13 @@ check_single_class_hospitals(my_count, counts["shards"])
 # rounds in all and is the slowest so far.
 
 # %%
-from fedlite.data import split
+from fedlite.data import subsets
 
 ROUNDS = 5
 fedavg_runs = {}
 for name in ["IID", "Dirichlet α=0.1", "shards", "quantity α=0.5"]:
     model = make_model("cnn", seed=0)
-    fedavg_runs[name] = run_federated(model, split(train, splits[name]), test, rounds=ROUNDS,
+    fedavg_runs[name] = run_federated(model, subsets(train, splits[name]), test, rounds=ROUNDS,
                                       local=LOCAL, seed=SEED, name=name, progress=False)
     if name == "IID":
         iid_model = model  # the trained global model; we come back to it below
@@ -267,7 +267,7 @@ from fedlite.metrics import predict
 
 drift, says_pneumonia, probe = {}, {}, make_model("cnn", seed=0)
 for name in ["IID", "Dirichlet α=0.1"]:
-    drift[name] = client_drift(iid_model, split(train, splits[name]), LOCAL, seed=SEED)
+    drift[name] = client_drift(iid_model, subsets(train, splits[name]), LOCAL, seed=SEED)
     says_pneumonia[name] = []
     for state in drift[name].states:  # each hospital's locally trained model, before averaging
         probe.load_state_dict(state)
@@ -309,23 +309,23 @@ plt.show()
 #   the global model it started from and cannot drift far. In `fedlite`: `LocalConfig(mu=...)`.
 # - **Server momentum, FedAvgM** (Hsu et al. 2019) and **FedAdam** (Reddi et al. 2021) change the
 #   *server step*: the averaged update $\Delta$ is treated as a gradient and fed to momentum or Adam,
-#   which smooths the global model's path across rounds. In `fedlite`: `server=ServerMomentum(...)` or
-#   `server=ServerAdam(...)`.
+#   which smooths the global model's path across rounds. In `fedlite`: `server_optimizer=ServerMomentum(...)` or
+#   `server_optimizer=ServerAdam(...)`.
 # - **FedBN** (Li et al. 2021) targets *feature shift* rather than label skew; it is the next section.
 #
 # We run FedProx and FedAvgM on the hardest federation, α = 0.1, with common settings (μ = 0.1; server
 # learning rate 1 with momentum 0.9), chosen beforehand and not tuned on our test set. The FedAvg run is
 # the one from above. (To keep the notebook fast we leave FedAdam to you: add
-# `"FedAdam": dict(local=LOCAL, server=ServerAdam(lr=0.01))` to `remedies` and run the cell again.)
+# `"FedAdam": dict(local=LOCAL, server_optimizer=ServerAdam(lr=0.01))` to `remedies` and run the cell again.)
 
 # %%
 from dataclasses import replace
 
 from fedlite import History, ServerAdam, ServerMomentum  # ServerAdam: for your own FedAdam run
 
-skewed = split(train, splits["Dirichlet α=0.1"])
+skewed = subsets(train, splits["Dirichlet α=0.1"])
 remedies = {"FedProx μ=0.1": dict(local=replace(LOCAL, mu=0.1)),
-            "FedAvgM": dict(local=LOCAL, server=ServerMomentum(lr=1.0, momentum=0.9))}
+            "FedAvgM": dict(local=LOCAL, server_optimizer=ServerMomentum(lr=1.0, momentum=0.9))}
 remedy_runs = [History("FedAvg", fedavg_runs["Dirichlet α=0.1"].rounds)]
 for name, settings in remedies.items():
     remedy_runs.append(run_federated(make_model("cnn", seed=0), skewed, test, rounds=ROUNDS, seed=SEED,
@@ -360,7 +360,7 @@ for h in remedy_runs:
 # ## Feature shift and FedBN
 #
 # Now the hospitals have the same mix of patients but different **scanners**. `make_hospitals(...,
-# split="scanner")` deals the X-rays out at random, then passes each hospital's images through that
+# skew="scanner")` deals the X-rays out at random, then passes each hospital's images through that
 # hospital's own fixed gamma, contrast, brightness, blur and noise. Here is one test X-ray as the five
 # scanners show it.
 
@@ -393,7 +393,7 @@ plt.show()
 # %%
 from fedlite import batchnorm_keys
 
-scanner_hospitals = make_hospitals(train, K, split="scanner", seed=SEED)
+scanner_hospitals = make_hospitals(train, K, skew="scanner", seed=SEED)
 half_test = test.subset(range(0, len(test), 2))
 scanner_tests = [Data(scanner_shift(half_test.x, k, seed=SEED), half_test.y) for k in range(K)]
 bn_runs = {}

@@ -58,10 +58,12 @@ from torch import nn
 from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, pool, run_centralized,
                      run_federated, run_local_only)
 from fedlite.heterogeneity import partition
-from fedlite.data import Data, split
+from fedlite.data import Data, subsets
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.personalize import fine_tune_all
+from fedlite.history import History
+from fedlite.simulation import federated_round, start_federation
 
 SEED = 0
 
@@ -98,12 +100,7 @@ heart = load_heart_disease()  # its own cell: offline, the synthetic-data banner
 
 # %%
 # NBVAL_CHECK_OUTPUT
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-raw_test = [heart[h]["test"] for h in HOSPITALS]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+HOSPITALS, trains, tests, _, _ = heart_hospitals(heart)   # standardized with federated statistics (03b)
 print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'sick (train)':>12s} {'sick (test)':>11s} "
       f"{'one test patient':>17s}")
 for h, tr, te in zip(HOSPITALS, trains, tests):
@@ -252,7 +249,7 @@ SITES, SHARES = ["large", "mid A", "mid B", "clinic"], [0.45, 0.30, 0.17, 0.08]
 order = np.random.default_rng(SEED).permutation(len(us_train))
 cuts = (np.cumsum(SHARES)[:-1] * len(us_train)).astype(int)
 us_hospitals = [Data(scanner_shift(h.x, k, seed=SEED), h.y)
-                for k, h in enumerate(split(us_train, np.split(order, cuts)))]
+                for k, h in enumerate(subsets(us_train, np.split(order, cuts)))]
 us_tests = [Data(scanner_shift(us_test.x, k, seed=SEED), us_test.y) for k in range(len(SITES))]
 print(f"{len(us_train)} training images, {len(us_test)} test images; "
       f"share 'normal or benign' in the test set: {us_test.y.float().mean():.3f}")
@@ -296,7 +293,7 @@ def cnn():
     return make_model("cnn", seed=0, norm=True)
 
 
-us_local_run = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
+us_local_run, _ = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
                               client_tests=us_tests, seed=SEED, progress=False)
 us_global = cnn()
 us_fedavg_run = run_federated(us_global, us_hospitals, us_test, rounds=US_ROUNDS, local=US_LOCAL,
@@ -352,18 +349,15 @@ personal_models = fine_tune_all(fedavg_model, trains, epochs=PERSONAL_EPOCHS, lo
 heart_table["fine-tuned"] = evaluate_clients(personal_models, tests)
 
 bn_model = nn.Sequential(nn.BatchNorm1d(trains[0].x.shape[1]), logreg())
-bn_local = {}  # each hospital's own normalization layer, as it was after its last round
-
-
-def keep_bn(round_, k, result):
-    """Update hook that only looks: it keeps a copy of hospital k's local layer and sends the update on."""
-    bn_local[k] = {key: result.state[key].clone() for key in batchnorm_keys(bn_model)}
-    return result
-
-
-fedbn_run = run_federated(bn_model, trains, pooled_test, rounds=HEART_ROUNDS, local=HEART_LOCAL, seed=SEED,
-                          local_keys=batchnorm_keys(bn_model), client_tests=tests, on_update=keep_bn,
-                          progress=False)
+# FedBN-style, one round at a time: `federation` carries what survives between rounds, including
+# `federation.private[k]`, hospital k's own normalization layer as it was after its last round.
+federation = start_federation(bn_model, seed=SEED)
+fedbn_run = History("FedBN-style")
+for _ in range(HEART_ROUNDS):
+    federation, record = federated_round(bn_model, trains, pooled_test, federation, local=HEART_LOCAL,
+                                         local_keys=batchnorm_keys(bn_model), client_tests=tests)
+    fedbn_run.rounds.append(record)
+bn_local = federation.private
 heart_table["FedBN-style"] = per_hospital(fedbn_run)
 show(heart_table, HOSPITALS, "accuracy")
 print()

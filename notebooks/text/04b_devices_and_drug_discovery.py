@@ -49,10 +49,10 @@ import torch
 
 from fedlite import LocalConfig, make_model, plots, pool, run_federated
 from fedlite.heterogeneity import partition
-from fedlite.data import split
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.data import subsets
+from fedlite.datasets import load_medmnist
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.exercises.nb04b import check_expected_arrivals, check_fl_settings
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 SEED = 0
 
@@ -84,8 +84,8 @@ xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-d
 # NBVAL_CHECK_OUTPUT
 half = xray["train"].subset(partition.iid(len(xray["train"]), 2, seed=SEED)[0])
 dev_test = xray["test"].subset(range(0, len(xray["test"]), 2))  # every second test X-ray, for speed
-NUM_DEVICES, FRACTION, DEV_ROUNDS = 100, 0.1, 20
-devices = split(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
+NUM_DEVICES, PARTICIPATION, DEV_ROUNDS = 100, 0.1, 20
+devices = subsets(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
 sizes = np.array([len(d) for d in devices])
 sick_images = np.array([int(d.y.sum()) for d in devices])
 mostly_sick = sick_images / sizes > 0.5
@@ -101,13 +101,13 @@ print(f"{mostly_sick.sum()} devices hold mostly pneumonia X-rays, {(~mostly_sick
 # probability `p` (one number for every device) or `p[k]` (one per device), drawn from a generator seeded
 # by the seed, the round and the device, so that every run is reproducible.
 #
-# **Exercise 1.** Each round the server asks a fraction $C$ = `FRACTION` of the `NUM_DEVICES` devices,
+# **Exercise 1.** Each round the server asks a fraction $C$ = `PARTICIPATION` of the `NUM_DEVICES` devices,
 # and each asked device drops out with probability $p$ = 0.3. On average, how many updates reach the
 # server per round? Compute it from the variables; don't type the number.
 
 # %%
-my_arrivals = ...  # use NUM_DEVICES, FRACTION and the dropout probability 0.3
-check_expected_arrivals(my_arrivals, NUM_DEVICES, FRACTION, 0.3)
+my_arrivals = ...  # use NUM_DEVICES, PARTICIPATION and the dropout probability 0.3
+check_expected_arrivals(my_arrivals, NUM_DEVICES, PARTICIPATION, 0.3)
 
 # %% [markdown]
 # Three runs of 20 rounds, each asking the same 10 devices per round (the server's random choice uses
@@ -158,7 +158,7 @@ drop_prob = {"all report": np.zeros(NUM_DEVICES),
              "30% drop at random": np.full(NUM_DEVICES, 0.3),
              "the sicker drop more": np.where(mostly_sick, 0.4, 0.0)}
 device_runs = {name: run_federated(make_model("cnn", seed=0, norm=True), devices, dev_test, rounds=DEV_ROUNDS,
-                                   local=DEV_LOCAL, fraction=FRACTION, on_update=RandomDropout(p, seed=SEED),
+                                   local=DEV_LOCAL, participation=PARTICIPATION, on_update=RandomDropout(p, seed=SEED),
                                    seed=SEED, name=name, progress=False)
                for name, p in drop_prob.items()}
 print(f"pneumonia share of all devices' X-rays: {sick_images.sum() / sizes.sum():.3f}")
@@ -296,12 +296,7 @@ plt.show()
 # hospitals and standardizes them with federated statistics, as in notebook 03b.
 
 # %%
-heart = load_heart_disease()
-raw_train = [heart[h]["train"] for h in heart]
-raw_test = [heart[h]["test"] for h in heart]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+_, trains, tests, _, _ = heart_hospitals()
 
 # %%
 from fedlite.metrics import roc_auc

@@ -66,15 +66,15 @@ def new_model() -> torch.nn.Module:
 #
 # ### What the server receives
 #
-# `run_federated` has a hook, `on_update(round, client, result)`, that decides what of each hospital's
-# result reaches the server. An **honest-but-curious** server follows the protocol to the letter, but
+# `run_federated` has a hook, `on_update(context, client, result)`, that decides what of each hospital's
+# result reaches the server (`context` says which round it is and what the server broadcast). An **honest-but-curious** server follows the protocol to the letter, but
 # keeps a copy of everything it receives:
 
 # %%
 seen = {}
 
 
-def curious_server(round_, client, result):
+def curious_server(context, client, result):
     seen[client] = result.state   # keep a copy of the update...
     return result                 # ...and otherwise do exactly what the protocol says
 
@@ -284,13 +284,13 @@ print("sum of the y, decoded:", total, "   plain sum of the x:", sum(toy.values(
 hospitals = [hospital_a, train.subset(range(100, 116)), train.subset(range(200, 216))]
 model = new_model()
 sent = copy_state(model)
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=0)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=0)
 truth = {}
 
 
-def mask_and_keep_truth(round_, client, result):
+def mask_and_keep_truth(context, client, result):
     truth[client] = secagg.weighted_vector(result)
-    return secure.on_update(round_, client, result)   # only the masked vector leaves the hospital
+    return secure.on_update(context, client, result)  # only the masked vector leaves the hospital
 
 
 fl.run_federated(model, hospitals, test, rounds=1, local=one_step, on_update=mask_and_keep_truth,
@@ -339,11 +339,11 @@ plt.show()
 
 # %%
 model = new_model()
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=1)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=1)
 
 
-def mask_then_lose_c(round_, client, result):
-    masked = secure.on_update(round_, client, result)   # C masks with A and B...
+def mask_then_lose_c(context, client, result):
+    masked = secure.on_update(context, client, result)  # C masks with A and B...
     return None if client == 2 else masked              # ...but its message never arrives
 
 
@@ -407,7 +407,7 @@ def released_step(sigma):
     """Global weights before and after one DP-FedAvg round in which hospital A is alone."""
     model = new_model()
     before = copy_state(model)
-    mechanism = dp.DPFedAvg(model, clip=CLIP, noise_multiplier=sigma, seed=0)
+    mechanism = dp.DPFedAvg(clip=CLIP, noise_multiplier=sigma, seed=0)
     fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=mechanism.on_update,
                      aggregate=mechanism.aggregate, progress=False)
     return before, copy_state(model)
@@ -480,14 +480,10 @@ for s in budget_sigmas:
 # even those. Each hospital takes one full-batch step per round, for 10 rounds.
 
 # %%
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-names = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in names])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in names]
-heart_test = fl.pool([standardize(heart[h]["test"], mean, std) for h in names])
+names, heart_train, heart_tests, _, _ = heart_hospitals()
+heart_test = fl.pool(heart_tests)
 print("training patients per hospital:", {h: len(d) for h, d in zip(names, heart_train)},
       f"  pooled test set: {len(heart_test)}")
 
@@ -504,7 +500,7 @@ full_batch = fl.LocalConfig(epochs=1, batch_size=None, lr=0.5)
 def heart_run(sigma=None, seed=0):
     """FedAvg on the heart hospitals; with `sigma`, DP-FedAvg. Returns (history, DPFedAvg or None)."""
     model = fl.make_model("logreg", seed=0, in_features=13)
-    mechanism = None if sigma is None else dp.DPFedAvg(model, clip=HEART_CLIP, noise_multiplier=sigma, seed=seed)
+    mechanism = None if sigma is None else dp.DPFedAvg(clip=HEART_CLIP, noise_multiplier=sigma, seed=seed)
     hooks = {} if mechanism is None else {"on_update": mechanism.on_update, "aggregate": mechanism.aggregate}
     history = fl.run_federated(model, heart_train, heart_test, rounds=HEART_ROUNDS, local=full_batch,
                                progress=False, **hooks)
@@ -585,7 +581,7 @@ import time
 from fedlite.heterogeneity.hospitals import make_hospitals
 
 COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
-cost_hospitals = make_hospitals(train, 3, split="iid", seed=0)
+cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
 local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05, momentum=0.9)
 
 
@@ -600,30 +596,30 @@ def timed(hook, clock):
 
 
 def timed_run(hooks_for):
-    """Train with the hooks `hooks_for(model)` returns; (history, seconds spent inside the hooks)."""
+    """Train with the hooks `hooks_for()` returns; (history, seconds spent inside the hooks)."""
     model, clock = new_model(), []
-    hooks = {name: timed(hook, clock) for name, hook in hooks_for(model).items()}
+    hooks = {name: timed(hook, clock) for name, hook in hooks_for().items()}
     history = fl.run_federated(model, cost_hospitals, test, rounds=COST_ROUNDS, local=local, progress=False, **hooks)
     return history, sum(clock)
 
 
 # %%
-def secure_hooks(model):
-    secure = secagg.SecureFedAvg(model, num_clients=3)
+def secure_hooks():
+    secure = secagg.SecureFedAvg(num_clients=3)
     return {"on_update": secure.on_update, "aggregate": secure.aggregate}
 
 
 dp_runs = {}
 
 
-def dp_hooks(model, sigma):
-    dp_runs[sigma] = dp.DPFedAvg(model, clip=COST_CLIP, noise_multiplier=sigma, seed=0)
+def dp_hooks(sigma):
+    dp_runs[sigma] = dp.DPFedAvg(clip=COST_CLIP, noise_multiplier=sigma, seed=0)
     return {"on_update": dp_runs[sigma].on_update, "aggregate": dp_runs[sigma].aggregate}
 
 
-runs = {"none (plain FedAvg)": timed_run(lambda model: {}), "secure aggregation": timed_run(secure_hooks)}
+runs = {"none (plain FedAvg)": timed_run(lambda: {}), "secure aggregation": timed_run(secure_hooks)}
 for sigma in COST_SIGMAS:
-    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda model: dp_hooks(model, sigma))
+    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda: dp_hooks(sigma))
 print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(C = {COST_CLIP})")
 
 # %%

@@ -45,7 +45,7 @@ from matplotlib.ticker import MaxNLocator
 import fedlite as fl
 from fedlite import plots
 from fedlite.aggregate import fedavg
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.datasets import load_medmnist
 from fedlite.heterogeneity.hospitals import make_hospitals
 from fedlite.models import count_parameters
 from fedlite.robustness import compression, defences, malicious, participation
@@ -103,7 +103,7 @@ print(f"all {len(full_train):,} training X-rays as 8-bit pixels: {pixels / 1e6:.
 
 # %%
 half = full_train.subset(np.sort(np.random.default_rng(SEED).permutation(len(full_train))[:len(full_train) // 2]))
-xray_hospitals = make_hospitals(half, K, split="iid", seed=SEED)
+xray_hospitals = make_hospitals(half, K, skew="iid", seed=SEED)
 LOCAL = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32)   # the course's local optimizer
 ROUNDS = 6
 
@@ -162,10 +162,10 @@ for E, h in by_epochs.items():
 #   bytes. What was not sent is kept in a per-hospital memory and added to the next update, so small
 #   but persistent changes get through eventually.
 #
-# These are `on_update` hooks in `fedlite.robustness.compression`: `Quantize` and `TopK`. A hook only receives
-# the hospital's new weights, so to form $\Delta_k$ it must know $w_t$. `participation.Broadcast` keeps a copy:
-# `run_federated` tells it each round's $w_t$ through a third hook, `on_round`, and `server.hooks(...)`
-# returns all three hooks for the run. The hooks set `upload_bytes`, so the run's history counts the compressed size.
+# These are `on_update` hooks in `fedlite.robustness.compression`: `Quantize` and `TopK`. A hook is called
+# as `hook(context, client, result)`: besides the hospital's new weights it receives the round's context,
+# whose `context.broadcast` is the $w_t$ it needs to form $\Delta_k$. The hooks set `upload_bytes`, so the
+# run's history counts the compressed size.
 #
 # Compression pays off over many rounds, so these runs get twice as many rounds as before.
 
@@ -174,21 +174,19 @@ COMPRESSION_ROUNDS = 2 * ROUNDS
 
 
 def compressed_run(name, make_hook):
-    """FedAvg on the X-ray hospitals, each update passed through `make_hook(broadcast)`."""
-    model = new_mlp()
-    server = participation.Broadcast(model)
-    return fl.run_federated(model, xray_hospitals, test, rounds=COMPRESSION_ROUNDS, local=LOCAL, seed=SEED,
-                            name=name, progress=False, **server.hooks(on_update=make_hook(server)))
+    """FedAvg on the X-ray hospitals, each update passed through the hook `make_hook()` returns."""
+    return fl.run_federated(new_mlp(), xray_hospitals, test, rounds=COMPRESSION_ROUNDS, local=LOCAL, seed=SEED,
+                            name=name, progress=False, on_update=make_hook())
 
 
 codecs = {}
 for name, make_hook in [
-        ("float32 (no compression)", lambda s: None),
-        ("8-bit quantization", lambda s: compression.Quantize(s, bits=8)),
-        ("4-bit quantization", lambda s: compression.Quantize(s, bits=4)),
-        ("top-10% + error feedback", lambda s: compression.TopK(s, ratio=0.1)),
-        ("top-1% + error feedback", lambda s: compression.TopK(s, ratio=0.01)),
-        ("top-1%, no error feedback", lambda s: compression.TopK(s, ratio=0.01, error_feedback=False))]:
+        ("float32 (no compression)", lambda: None),
+        ("8-bit quantization", lambda: compression.Quantize(bits=8)),
+        ("4-bit quantization", lambda: compression.Quantize(bits=4)),
+        ("top-10% + error feedback", lambda: compression.TopK(ratio=0.1)),
+        ("top-1% + error feedback", lambda: compression.TopK(ratio=0.01)),
+        ("top-1%, no error feedback", lambda: compression.TopK(ratio=0.01, error_feedback=False))]:
     codecs[name] = compressed_run(name, make_hook)
 uncompressed = megabytes_up(codecs["float32 (no compression)"])[-1]
 print(f"{'':26s} {'MB uploaded':>11s} {'vs float32':>10s} {'final accuracy':>14s} {'final AUC':>9s}")
@@ -248,7 +246,7 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # in time. Hospitals are fewer and more reliable than phones, but the same three mechanisms apply:
 #
 # - **partial participation**: the server picks a fraction $C$ of the hospitals per round
-#   (`run_federated(..., fraction=C)`);
+#   (`run_federated(..., participation=C)`);
 # - **random dropouts**: an update is lost with probability $p$ (`participation.RandomDropout(p)`);
 # - **stragglers**: a hospital whose round takes longer than the deadline is dropped
 #   (`participation.Deadline(speeds, deadline)`).
@@ -260,13 +258,9 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # (learning rate 0.5), for 30 rounds.
 
 # %%
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in HOSPITALS])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-heart_tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, heart_train, heart_tests, _, _ = heart_hospitals()
 heart_test = fl.pool(heart_tests)
 HEART_LOCAL, HEART_ROUNDS = fl.LocalConfig(batch_size=None, lr=0.5), 30
 for h, train, own_test in zip(HOSPITALS, heart_train, heart_tests):
@@ -281,7 +275,7 @@ def heart_run(name, **settings):
                             client_tests=heart_tests, seed=SEED, name=name, progress=False, **settings)
 
 
-def participation(history):
+def arrival_share(history):
     """Share of the rounds in which each hospital's update reached the server."""
     return np.nan_to_num(history.client_metric("arrived")).mean(axis=0)
 
@@ -299,8 +293,8 @@ deadline = participation.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
 dropout = participation.RandomDropout(0.3, seed=SEED)
 who_shows_up = {
     "everyone, every round": heart_run("everyone"),
-    "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", fraction=0.5),
-    "C = 0.25 (1 of 4 per round)": heart_run("C = 0.25", fraction=0.25),
+    "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", participation=0.5),
+    "C = 0.25 (1 of 4 per round)": heart_run("C = 0.25", participation=0.25),
     "random dropout p = 0.3": heart_run("dropout 0.3", on_update=dropout),
     "deadline 2.5 s": heart_run("deadline 2.5 s", on_update=deadline),
 }
@@ -312,7 +306,7 @@ for name, h in who_shows_up.items():
           + f"  {own.min():.3f}")
 print("\nshare of rounds in which each hospital's update arrived:")
 for name, h in who_shows_up.items():
-    print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, participation(h))))
+    print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, arrival_share(h))))
 
 # %% [markdown]
 # Compare each row with the first one. Random absences (a fraction $C$, or random dropouts) cost
@@ -430,32 +424,28 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 # %%
 BAD = [0]
 ATTACKS = {  # attack name -> (hospitals' data, the hook that tampers with what hospital 0 sends)
-    "no attack": (xray_hospitals, lambda server: None),
-    "label flip": ([malicious.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)],
-                   lambda server: None),
-    "boosted x10": (xray_hospitals, lambda server: malicious.scaled(server, BAD, 10)),
-    "sign flip x4": (xray_hospitals, lambda server: malicious.sign_flipped(server, BAD, 4)),
-    "NaN update": (xray_hospitals, lambda server: malicious.non_finite_update(BAD)),
+    "no attack": (xray_hospitals, None),
+    "label flip": ([malicious.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)], None),
+    "boosted x10": (xray_hospitals, malicious.scaled(BAD, 10)),
+    "sign flip x4": (xray_hospitals, malicious.sign_flipped(BAD, 4)),
+    "NaN update": (xray_hospitals, malicious.non_finite_update(BAD)),
 }
-DEFENCES = {  # defence name -> aggregator, given the run's Broadcast
-    "FedAvg": lambda server: fedavg,
-    "median": lambda server: median,
-    "trimmed mean": lambda server: functools.partial(trimmed_mean, beta=0.2),
-    "Krum": lambda server: functools.partial(krum, f=1),
-    "validation": lambda server: defences.Validated(fedavg, server, max_ratio=3.0),
+DEFENCES = {  # defence name -> a fresh aggregator for one run
+    "FedAvg": lambda: fedavg,
+    "median": lambda: median,
+    "trimmed mean": lambda: functools.partial(trimmed_mean, beta=0.2),
+    "Krum": lambda: functools.partial(krum, f=1),
+    "validation": lambda: defences.Validated(fedavg, max_ratio=3.0),
 }
 
 
 def attacked_run(attack, defence):
     """(history or the error message, the aggregator) for one attack against one defence."""
-    data, make_attack = ATTACKS[attack]
-    model = new_mlp()
-    server = participation.Broadcast(model)
-    aggregate = DEFENCES[defence](server)
+    data, tamper = ATTACKS[attack]
+    aggregate = DEFENCES[defence]()
     try:
-        hooks = server.hooks(on_update=make_attack(server), aggregate=aggregate)
-        history = fl.run_federated(model, data, test, rounds=ROUNDS, local=LOCAL, seed=SEED, name=defence,
-                                   progress=False, **hooks)
+        history = fl.run_federated(new_mlp(), data, test, rounds=ROUNDS, local=LOCAL, seed=SEED, name=defence,
+                                   progress=False, on_update=tamper, aggregate=aggregate)
     except RuntimeError as err:      # an aggregator that refuses the update stops the run
         return str(err), aggregate
     return history, aggregate
@@ -579,8 +569,8 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 #   rounds, paid for with computation at the hospitals.
 # - **Compression** of the update $\Delta_k = w_k - w_t$ (`compression.Quantize`, `compression.TopK`):
 #   8-bit quantization cuts uploads by about 4× at no visible cost; top-k sparsification cuts far more,
-#   and needs error feedback to keep learning. `participation.Broadcast` gives hooks the global model $w_t$.
-# - **Who shows up** (`fraction=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
+#   and needs error feedback to keep learning. Hooks read the global model $w_t$ from the round's `context`.
+# - **Who shows up** (`participation=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
 #   average out over rounds; a deadline does not. It drops the same hospitals every round, here the
 #   largest, and the model stops serving their patients. Measure accuracy per hospital, not only pooled.
 # - **One malicious hospital** breaks FedAvg. The coordinate-wise median, the trimmed mean and Krum

@@ -52,23 +52,23 @@ if "google.colab" in sys.modules:
 # |---|---|---|
 # | the round loop: sample, broadcast, train locally, aggregate, evaluate | 01 | `run_federated(model, clients, test, rounds=...)` |
 # | one hospital's local training, and what it sends back | 01 | `local_train(model, data, LocalConfig(...), seed=...)` → `ClientResult(state, num_samples, loss)` |
-# | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, weights)` |
+# | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, num_samples)` |
 # | FedSGD: one full-batch gradient step per round | 02 | `LocalConfig(epochs=1, batch_size=None)` |
-# | only some hospitals take part in a round | 01 | `fraction=` |
+# | only some hospitals take part in a round | 01 | `participation=` |
 # | hospitals that differ (non-IID) | 03 | `heterogeneity.partition.dirichlet`, `.shards`, `.quantity_skew`; `heterogeneity.hospitals.scanner_shift` |
 # | FedProx: a leash on local training | 03 | `LocalConfig(mu=...)` |
-# | FedAvgM, FedAdam: a smarter server step | 03 | `server=ServerMomentum(...)`, `server=ServerAdam(...)` |
+# | FedAvgM, FedAdam: a smarter server step | 03 | `server_optimizer=ServerMomentum(...)`, `server_optimizer=ServerAdam(...)` |
 # | FedBN: normalization layers stay at home | 03 | `local_keys=batchnorm_keys(model)` |
 # | feature statistics without pooling rows | 03 | `heterogeneity.normalize.federated_mean_std` |
 # | personalization: adapt the global model to each hospital | 04 | `heterogeneity.personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
-# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `fraction=C` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
+# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `participation=C` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
 # | vertical FL: same patients, different columns | 04 (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
 # | secure aggregation | 05 | `privacy.secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
 # | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.dp.DPFedAvg`, `privacy.dp.dp_epsilon` |
 # | a round deadline that drops slow hospitals | 06 | `robustness.participation.Deadline(speeds, deadline)` |
-# | compressed updates | 06 | `robustness.compression.Quantize(server, bits=8)`, `.TopK(server, ratio)` (error feedback), with `server = robustness.participation.Broadcast(model)` and `run_federated(..., **server.hooks(on_update=...))` |
+# | compressed updates | 06 | `on_update=robustness.compression.Quantize(bits=8)` or `.TopK(ratio)` (error feedback); a hook reads $w_t$ from its `context.broadcast` |
 # | a faulty or malicious hospital | 06 | attacks in `robustness.malicious` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `robustness.defences`) |
-# | check every update before aggregating | 06 | `robustness.defences.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
+# | check every update before aggregating | 06 | `aggregate=robustness.defences.Validated(fedavg, max_ratio=...)` |
 # | what happened, round by round | all | `History` |
 #
 # One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03b (the
@@ -82,17 +82,11 @@ import torch
 
 from fedlite import LocalConfig, evaluate, local_train, make_model, run_federated
 from fedlite.data import pool
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, ROUNDS = 0, 30
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03b)
-trains = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, trains, tests, _, _ = heart_hospitals()  # federated statistics: three sums per hospital (03b)
 pooled_test = pool(tests)
 LOCAL = LocalConfig(lr=0.05, batch_size=16)
 
@@ -210,7 +204,7 @@ check_to_ndarrays(my_to_ndarrays)
 #     return {"accuracy": sum(num_examples * m["accuracy"] for num_examples, m in metrics) / n}
 #
 # def server_fn(context: Context):   # runs at the coordinating server
-#     strategy = FedAvg(fraction_fit=1.0,                # fedlite: fraction=1.0
+#     strategy = FedAvg(fraction_fit=1.0,                # fedlite: participation=1.0
 #                       initial_parameters=ndarrays_to_parameters(to_ndarrays(logreg().state_dict())),
 #                       on_fit_config_fn=lambda server_round: {"seed": server_round},
 #                       evaluate_metrics_aggregation_fn=weighted_accuracy)
@@ -361,8 +355,8 @@ plt.show()
 # | `local_train` → `ClientResult` | `NumPyClient.fit(parameters, config)` → `(parameters, num_examples, metrics)`, wrapped in a `ClientApp` |
 # | `evaluate` on a hospital's own test data | `NumPyClient.evaluate(parameters, config)` → `(loss, num_examples, metrics)` |
 # | `fedavg`, weights $n_k/n$ | the `FedAvg` strategy, weights from `num_examples` |
-# | `fraction=` | `fraction_fit` (`fraction_train` in the Message API) |
-# | `server=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
+# | `participation=` | `fraction_fit` (`fraction_train` in the Message API) |
+# | `server_optimizer=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
 # | `LocalConfig(mu=...)` (FedProx) | the `FedProx` strategy with `proximal_mu`: it only sends μ, and the client must add the proximal term to its loss |
 # | `local_keys=batchnorm_keys(model)` (FedBN) | a how-to guide, "Implement FedBN": the client keeps its BatchNorm layers |
 # | `aggregate=krum`, `median`, `trimmed_mean` | the `Krum`, `FedMedian` and `FedTrimmedAvg` strategies (also `Bulyan`); multi-Krum is `Krum(num_clients_to_keep=m)` in the `NumPyClient`-era API and a separate `MultiKrum` strategy only in the Message API |
@@ -390,7 +384,7 @@ plt.show()
 # |---|---|
 # | `run_federated(...)` | `tff.learning.algorithms.build_weighted_fed_avg(model_fn, client_optimizer_fn, server_optimizer_fn)` builds a `LearningProcess`; each call of its `next` method is one round |
 # | `LocalConfig` (the local optimizer) | `client_optimizer_fn` |
-# | `server=...` | `server_optimizer_fn` (by default SGD with learning rate 1.0, built by `tff.learning.optimizers.build_sgdm`) |
+# | `server_optimizer=...` | `server_optimizer_fn` (by default SGD with learning rate 1.0, built by `tff.learning.optimizers.build_sgdm`) |
 # | the weights $n_k/n$ | `client_weighting` (by default the number of examples) |
 # | equal weights | `build_unweighted_fed_avg` |
 # | FedSGD | `build_fed_sgd` |
@@ -464,7 +458,7 @@ plt.show()
 # | `make_model("logreg", ...)`, `evaluate` | the dataset's `Baseline`, `BaselineLoss` and `metric` |
 # | `run_federated(..., rounds=R)` | a strategy from `flamby.strategies`, e.g. `FedAvg(training_dataloaders=..., model=..., loss=..., optimizer_class=..., learning_rate=..., num_updates=..., nrounds=R).run()` |
 # | `LocalConfig(epochs=1)` | `num_updates`: a fixed number of local steps per round, not epochs |
-# | `LocalConfig(mu=...)`, `server=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
+# | `LocalConfig(mu=...)`, `server_optimizer=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
 # | notebook 03b's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
 
 # %% [markdown]

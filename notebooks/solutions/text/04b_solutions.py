@@ -10,7 +10,7 @@
 # %%
 from fedlite.exercises.nb04b import SCENARIOS, check_expected_arrivals, check_fl_settings
 
-NUM_DEVICES, FRACTION = 100, 0.1
+NUM_DEVICES, PARTICIPATION = 100, 0.1
 
 # %% [markdown]
 # **Exercise 1.** The server asks $C \cdot K$ devices per round; each of them arrives with probability
@@ -19,8 +19,8 @@ NUM_DEVICES, FRACTION = 100, 0.1
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_arrivals = FRACTION * NUM_DEVICES * (1 - 0.3)
-check_expected_arrivals(my_arrivals, NUM_DEVICES, FRACTION, 0.3)
+my_arrivals = PARTICIPATION * NUM_DEVICES * (1 - 0.3)
+check_expected_arrivals(my_arrivals, NUM_DEVICES, PARTICIPATION, 0.3)
 
 # %% [markdown]
 # **Exercise 2.** Two questions for each scenario. *Who are the clients?* Many people's devices make it

@@ -37,12 +37,12 @@ check_to_ndarrays(my_to_ndarrays)
 # - `aggregate=` is only the combination rule, one step of the round: in Flower the strategy's
 #   `aggregate_train` method (`aggregate_fit` in the `NumPyClient` era). Swapping `FedAvg` for `Krum`
 #   swaps exactly that method.
-# - `fraction=` is the share of clients per round: the strategy's `fraction_train` (`fraction_fit`).
+# - `participation=` is the share of clients per round: the strategy's `fraction_train` (`fraction_fit`).
 # - $n_k$ (`ClientResult.num_samples`) is the `num_examples` that `fit` returns next to the weights.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_matches = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "fraction=": "A",
+my_matches = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
               "ClientResult.num_samples": "C"}
 assert set(my_matches) == set(FEDLITE_NAMES) and set(my_matches.values()) == set(FLOWER_TERMS)
 check_flower_matches(my_matches)
