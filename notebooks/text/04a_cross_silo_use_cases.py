@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 04a · Medical use cases across hospitals: prediction, imaging, personalization
 #
+# > **中文摘要：**跨机构联邦学习（cross-silo FL）的三个医疗场景：在四家心脏病医院上逐院比较联邦学习的得与失，在四家使用不同超声设备的医院上训练乳腺超声分类器。
+# > 比较个性化联邦学习（personalization）的两种做法——本地微调（fine-tuning）与 FedBN 式本地归一化——并学会逐院阅读结果。
+#
 # Introductions to federated learning in healthcare usually name five uses: predicting disease from
 # several hospitals' records, medical imaging, personalized treatment, remote care with wearables, and
 # drug discovery across companies. A list like that is easy to write and hard to check. This notebook
@@ -24,6 +27,8 @@
 # [03b · Real hospitals](03b_real_hospitals.ipynb):
 # `run_federated`, the weights $n_k/n$, scanner shift, FedBN and the four heart-disease hospitals with
 # federated standardization.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -214,7 +219,7 @@ print(f"its P(sick) still differs from patient to patient: {p_sick.min():.3f} to
 #   that differs from the rest *and* is small is the one the shared model fits least.
 #
 # **Exercise 1.** How much say does Switzerland have in every FedAvg average? Compute its weight
-# $n_k/n$ from the training-set sizes in `train_sizes` (a fraction between 0 and 1; don't type numbers).
+# $n_k/n$ from the training-set sizes in `train_sizes` (a fraction between 0 and 1), with code that would work for any hospital.
 
 # %%
 from fedlite.exercises.nb04a import check_constant_accuracy, check_fedavg_weight
