@@ -66,15 +66,26 @@ def test_fedsgd_matches_an_autograd_answer_key():
     assert torch.allclose(model.linear.bias, w0["linear.bias"] - 0.5 * gb, atol=1e-6)
 
 
-def test_fedprox_with_mu_zero_equals_fedavg():
-    data = blobs()
-    parts = clients_of(data, 3)
-    runs = []
-    for config in (LocalConfig(epochs=2, batch_size=16, lr=0.1), LocalConfig(epochs=2, batch_size=16, lr=0.1, mu=0.0)):
-        model = fl.make_model("mlp", seed=0, in_features=6)
-        fl.run_federated(model, parts, data, rounds=2, local=config, progress=False)
-        runs.append(model.state_dict())
-    assert_states_close(*runs, atol=0)
+def test_fedprox_matches_an_autograd_answer_key_over_two_full_batch_steps():
+    # Answer key: w <- w - lr * (grad F_k(w) + mu * (w - w_global)), the gradient of F_k by autograd and
+    # the proximal gradient written out by hand, for two full-batch SGD steps from w_global.
+    data = blobs(n=60, shift=1.0)
+    lr, mu = 0.3, 2.0
+    model = fl.make_model("mlp", seed=1, in_features=6)
+    w_global = {name: p.detach().clone() for name, p in model.named_parameters()}
+    w = dict(w_global)
+    for _ in range(2):
+        params = {name: v.clone().requires_grad_(True) for name, v in w.items()}
+        loss = torch.nn.functional.cross_entropy(torch.func.functional_call(model, params, (data.x,)), data.y)
+        grads = dict(zip(params, torch.autograd.grad(loss, list(params.values()))))
+        w = {name: w[name] - lr * (grads[name] + mu * (w[name] - w_global[name])) for name in w}
+    local_train(model, data, LocalConfig(epochs=2, batch_size=None, lr=lr, mu=mu), seed=0)
+    for name, p in model.named_parameters():
+        assert torch.allclose(p.detach(), w[name], atol=1e-6), name
+    # and mu matters: the same two steps without the proximal term end measurably elsewhere
+    plain = fl.make_model("mlp", seed=1, in_features=6)
+    local_train(plain, data, LocalConfig(epochs=2, batch_size=None, lr=lr), seed=0)
+    assert distance(plain.state_dict(), model.state_dict()) > 1e-3
 
 
 def test_fedprox_keeps_the_local_model_near_the_global_one():
@@ -130,10 +141,12 @@ def test_server_momentum_run_differs_from_fedavg_and_fedavg_equivalent_does_not(
         model = fl.make_model("mlp", seed=0, in_features=6)
         fl.run_federated(model, parts, data, rounds=3, server_optimizer=optimizer, progress=False)
         return model.state_dict()
+    start = copy_state(fl.make_model("mlp", seed=0, in_features=6))
     plain = final(None)
     assert_states_close(plain, final(fl.ServerMomentum(lr=1.0, momentum=0.0)), atol=1e-6)
-    with pytest.raises(AssertionError):
-        assert_states_close(plain, final(fl.ServerMomentum(lr=1.0, momentum=0.9)))
+    # momentum 0.9 adds 0.9 of the earlier rounds' steps again: a change of the order of the run itself
+    moved = distance(plain, start)
+    assert distance(plain, final(fl.ServerMomentum(lr=1.0, momentum=0.9))) > 0.2 * moved
 
 
 def test_fedbn_keeps_batchnorm_local_and_sends_fewer_bytes():
@@ -274,10 +287,17 @@ def test_a_custom_aggregator_and_a_tampering_hook_change_the_result():
             result.state = {name: -w for name, w in result.state.items()}
         return result
 
-    plain = run()
-    for changed in (run(aggregate=unweighted), run(on_update=flip_client_0)):
-        with pytest.raises(AssertionError):
-            assert_states_close(plain, changed)
+    # Answer key: the same round by hand, each client trained from the initial model with its seed.
+    trained = []
+    for k, part in enumerate(parts):
+        model = fl.make_model("mlp", seed=0, in_features=6)
+        trained.append(local_train(model, part, LocalConfig(), seed=fl.simulation.round_seed(0, 1, k)))
+    states, sizes = [r.state for r in trained], [r.num_samples for r in trained]
+    assert_states_close(run(), fl.fedavg(states, sizes))
+    assert_states_close(run(aggregate=unweighted), fl.fedavg(states, [1.0] * 3))
+    flipped = [{name: -w for name, w in states[0].items()}] + states[1:]
+    assert_states_close(run(on_update=flip_client_0), fl.fedavg(flipped, sizes))
+    assert distance(fl.fedavg(states, sizes), fl.fedavg(states, [1.0] * 3)) > 1e-3   # the keys do differ
 
 
 def test_upload_bytes_of_a_compressed_update_are_counted():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number_yet, unanswered, verdict
 
 
 def _weighted(sizes: Sequence[int], values: Sequence[float]) -> float:
@@ -14,8 +14,8 @@ def _weighted(sizes: Sequence[int], values: Sequence[float]) -> float:
 
 def check_fedavg_value(answer: Any, sizes: Sequence[int], values: Sequence[float]) -> Checked:
     """Exercise: the FedAvg aggregate ``sum_k (n_k / n) w_k`` of one parameter."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = _weighted(sizes, values)
     if close(answer, sum(values) / len(values)) and not close(answer, expected):
         return verdict(False, "", "that is the plain mean, where every hospital counts the same; "
@@ -31,8 +31,8 @@ def check_fedavg_value(answer: Any, sizes: Sequence[int], values: Sequence[float
 
 def check_unweighted_bias(answer: Any, sizes: Sequence[int], values: Sequence[float]) -> Checked:
     """Exercise: how far the unweighted mean of ``values`` lies from the ``n_k / n``-weighted one."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     weighted = _weighted(sizes, values)
     unweighted = sum(values) / len(values)
     expected = unweighted - weighted

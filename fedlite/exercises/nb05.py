@@ -6,14 +6,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number_yet, unanswered, verdict
 from fedlite.privacy.dp import dp_epsilon
 
 
 def check_psnr(answer: Any, mse: float) -> Checked:
     """Exercise: the PSNR in dB of a reconstruction in ``[0, 1]`` whose MSE is ``mse``."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = 10 * math.log10(1 / mse)
     if close(answer, -expected):
         return verdict(False, "", "right size, wrong sign: it is 10 log10(1 / MSE), and an MSE below 1 "
@@ -65,8 +65,8 @@ def check_dangling_masks(answer: Any, hospitals: Sequence[str], dropped: Sequenc
 
 def check_noise_std(answer: Any, clip: float, noise_multiplier: float, clients: int) -> Checked:
     """Exercise: the std of the Gaussian noise DP-FedAvg adds to each coordinate of the *mean* update."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = noise_multiplier * clip / clients
     if close(answer, noise_multiplier * clip) and clients != 1:
         return verdict(False, "", "that is the noise std on the *sum* of the updates; the mean divides the "

@@ -197,7 +197,7 @@ from fedlite.exercises.nb00 import check_fedavg_weight, check_positive_share
 
 unequal_sizes = [1200, 300, 2500, 150, 558]
 my_weight = ...  # your answer, e.g. a Python expression
-check_fedavg_weight(my_weight, unequal_sizes, hospital=3)
+check_fedavg_weight(my_weight, unequal_sizes, client=3)
 
 # %% [markdown]
 # **Exercise 2.** What fraction of the training images show pneumonia (label 1)? Compute it from
