@@ -23,7 +23,7 @@ from typing import NamedTuple
 from torch import Tensor
 
 from fedlite.data import Data
-from fedlite.datasets import load_heart_disease
+from fedlite.datasets import Splits, load_heart_disease
 from fedlite.datasets.readers import HEART_FEATURES
 from fedlite.heterogeneity.normalize import federated_mean_std, federated_observed_mean, impute_missing, standardize
 
@@ -38,14 +38,17 @@ class HeartHospitals(NamedTuple):
     std: Tensor
 
 
-def heart_hospitals(*, seed: int = 0, missing_cholesterol: bool = False) -> HeartHospitals:
+def heart_hospitals(heart: Splits | None = None, *, seed: int = 0,
+                    missing_cholesterol: bool = False) -> HeartHospitals:
     """Cleveland, Hungary, Switzerland and VA Long Beach, features standardized with federated statistics.
 
-    ``missing_cholesterol``: treat cholesterol 0 as missing (federated-mean imputation plus a 0/1
-    indicator column appended last). ``seed`` only seeds the synthetic twin used when the real files are
-    unavailable.
+    ``heart`` is what :func:`~fedlite.datasets.load_heart_disease` returned (loaded here if
+    omitted): a notebook loads it in a cell of its own, where the offline banner may show, and
+    can ask ``heart.synthetic``. ``missing_cholesterol``: treat cholesterol 0 as missing
+    (federated-mean imputation plus a 0/1 indicator column appended last). ``seed`` only seeds
+    the synthetic twin used when the real files are unavailable.
     """
-    heart = load_heart_disease(seed=seed)
+    heart = load_heart_disease(seed=seed) if heart is None else heart
     names = list(heart)
     trains, tests = [heart[h]["train"] for h in names], [heart[h]["test"] for h in names]
     if missing_cholesterol:

@@ -20,7 +20,7 @@
 # - reproduce the pattern of Table 2 of McMahan et al. (2017): rounds to reach a target for FedSGD and
 #   FedAvg, over local epochs $E$ and batch sizes $B$.
 #
-# **Time:** about 60 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
+# **Time:** about 65 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # (the round loop and FedAvg), and one step of gradient descent, $w \leftarrow w - \eta \nabla f(w)$.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).
@@ -60,8 +60,10 @@ from fedlite.plots import client_bars, learning_curves
 # children's hospital and a family practice would. All models are tested on the official test set.
 
 # %%
+xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
-xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]
 N_IMAGES = 1000  # of 4,708; scaled down for speed
 subset = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[:N_IMAGES]))

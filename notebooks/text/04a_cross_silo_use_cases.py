@@ -64,7 +64,7 @@ from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, p
                      run_federated, run_local_only)
 from fedlite.heterogeneity import partition
 from fedlite.data import Data, subsets
-from fedlite.datasets import load_medmnist
+from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.personalize import fine_tune_all
 from fedlite.history import History
@@ -101,8 +101,11 @@ def show(table, names, key):
 # worth there.
 
 # %%
+heart = load_heart_disease()  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
-HOSPITALS, trains, tests, _, _ = heart_hospitals()   # standardized with federated statistics (03b)
+HOSPITALS, trains, tests, _, _ = heart_hospitals(heart)   # standardized with federated statistics (03b)
 print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'sick (train)':>12s} {'sick (test)':>11s} "
       f"{'one test patient':>17s}")
 for h, tr, te in zip(HOSPITALS, trains, tests):
@@ -240,10 +243,12 @@ check_fedavg_weight(my_swiss_weight, train_sizes, "switzerland")
 # shows them*.
 
 # %%
+breast = load_medmnist("breastmnist")  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
 from fedlite.heterogeneity.hospitals import scanner_shift
 
-breast = load_medmnist("breastmnist")
 us_train, us_test = breast["train"], breast["test"]
 SITES, SHARES = ["large", "mid A", "mid B", "clinic"], [0.45, 0.30, 0.17, 0.08]
 order = np.random.default_rng(SEED).permutation(len(us_train))
