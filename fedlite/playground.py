@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -244,15 +244,24 @@ class Outcome:
         return np.nanmean([h.client_metric(key)[-1] for h in runs], axis=0)
 
 
-def play(s: Settings) -> Outcome:
-    """Run ``s`` once per seed (0 .. seeds-1), with the three references on the same seeds."""
+def play(s: Settings, seeds: Sequence[int] | None = None) -> Outcome:
+    """Run ``s`` once per seed (default ``0 .. s.seeds - 1``), with the three references on the same seeds."""
+    seeds = range(s.seeds) if seeds is None else seeds
     key = _reference_key(s)
-    runs = [run_once(s, seed) for seed in range(s.seeds)]
-    fedavg = [_fedavg_reference(key, seed) for seed in range(s.seeds)]
-    refs = [_references(key, seed) for seed in range(s.seeds)]
+    runs = [run_once(s, seed) for seed in seeds]
+    fedavg = [_fedavg_reference(key, seed) for seed in seeds]
+    refs = [_references(key, seed) for seed in seeds]
     epsilon = (privacy.dp_epsilon(s.noise_multiplier, s.participation, s.rounds, s.delta)
                if s.noise_multiplier > 0 else None)
     return Outcome(s, runs, fedavg, [c for c, _ in refs], [a for _, a in refs], federation_for(s).names, epsilon)
+
+
+def merge(outcomes: Sequence[Outcome]) -> Outcome:
+    """One :class:`Outcome` from several (e.g. one per seed, run one at a time)."""
+    first = outcomes[0]
+    return Outcome(first.settings, *([h for o in outcomes for h in getattr(o, name)]
+                                     for name in ("runs", "fedavg", "centralized", "local_only")),
+                   first.names, first.epsilon)
 
 
 def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
