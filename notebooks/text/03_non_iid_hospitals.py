@@ -692,3 +692,5 @@ print(f"FedAvg, local statistics:     pooled-test accuracy {own.final():.3f}, AU
 # personalization, wearables and drug discovery, each with a small federated example.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

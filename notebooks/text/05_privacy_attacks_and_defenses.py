@@ -696,3 +696,5 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 # **Previous:** [04 · Medical use cases](04_medical_use_cases.ipynb).
 #
 # *The datasets and models are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -638,3 +638,5 @@ check_vertical(my_answer)
 # framework from the table above and port the client of this notebook to it: it is a short step now.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).
