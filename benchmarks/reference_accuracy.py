@@ -16,7 +16,7 @@ import statistics
 
 import fedlite as fl
 from fedlite.datasets import load_breast_cancer_wisconsin, load_heart_disease, load_medmnist
-from fedlite.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 IMAGES = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32)
 TABLES = fl.LocalConfig(lr=0.01, optimizer="adam", batch_size=16)

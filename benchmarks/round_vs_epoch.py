@@ -16,7 +16,7 @@ import time
 import torch
 
 import fedlite as fl
-from fedlite.partition import iid
+from fedlite.heterogeneity.partition import iid
 
 
 def images(n: int = 4700) -> fl.Data:

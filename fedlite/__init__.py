@@ -12,14 +12,15 @@ from fedlite.history import History
 from fedlite.metrics import evaluate
 from fedlite.models import make_model
 from fedlite.server import ServerAdam, ServerMomentum
-from fedlite.simulation import batchnorm_keys, run_centralized, run_federated, run_local_only
+from fedlite.simulation import (RoundContext, batchnorm_keys, federated_round, run_centralized, run_federated,
+                                run_local_only, start_federation)
 
 __version__ = "0.1.0"
 
 limit_threads()  # a container's CPU quota, not the host's core count (see fedlite.environment)
 
 __all__ = [
-    "Data", "History", "LocalConfig", "ServerAdam", "ServerMomentum", "batchnorm_keys",
-    "evaluate", "fedavg", "local_train", "make_data", "make_model", "pool",
-    "run_centralized", "run_federated", "run_local_only", "split",
+    "Data", "History", "LocalConfig", "RoundContext", "ServerAdam", "ServerMomentum", "batchnorm_keys",
+    "evaluate", "fedavg", "federated_round", "local_train", "make_data", "make_model", "pool",
+    "run_centralized", "run_federated", "run_local_only", "split", "start_federation",
 ]

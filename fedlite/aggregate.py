@@ -15,14 +15,16 @@ its number of training samples.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
-from fedlite.models import distance, flatten
+from fedlite.state import State, cast_like
 
-State = Mapping[str, Tensor]
+if TYPE_CHECKING:
+    from fedlite.simulation import RoundContext
 
 
 def non_finite(state: State) -> str | None:
@@ -68,17 +70,20 @@ def normalize_weights(weights: Sequence[float], count: int) -> Tensor:
     return w / w.sum()
 
 
-def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """FedAvg: the weighted average ``sum_k (n_k / n) w_k`` of client states.
 
     Parameters
     ----------
     states
         One ``state_dict`` per client, all of the same architecture.
-    weights
-        One non-negative number per client, usually its sample count ``n_k``;
-        they are normalised to ``n_k / n``. Pass equal weights for the plain
+    num_samples
+        One non-negative number per client, its sample count ``n_k``; they
+        are normalised to ``n_k / n``. Pass equal numbers for the plain
         (unweighted) mean.
+    context
+        The round's :class:`fedlite.simulation.RoundContext` when called by
+        the round loop; FedAvg does not need it.
 
     Notes
     -----
@@ -87,109 +92,28 @@ def fedavg(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tenso
     the nearest integer, instead of being truncated by an integer cast.
     """
     check_states(states)
-    p = normalize_weights(weights, len(states))
+    p = normalize_weights(num_samples, len(states))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         stacked = torch.stack([s[name].to(torch.float64) for s in states])
         mean = torch.tensordot(p, stacked, dims=1)
-        out[name] = (mean if ref.is_floating_point() else mean.round()).to(ref.dtype)
+        out[name] = cast_like(mean, ref)
     return out
 
 
-def fedavg_loop(states: Sequence[State], weights: Sequence[float]) -> dict[str, Tensor]:
+def fedavg_loop(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
     """The same FedAvg written as the plainest possible loop (the answer key).
 
     Used by the tests to check :func:`fedavg`; read this one first if the
     ``tensordot`` above looks opaque.
     """
     check_states(states)
-    normalize_weights(weights, len(states))  # only to validate them
-    total = float(sum(weights))
+    normalize_weights(num_samples, len(states))  # only to validate them
+    total = float(sum(num_samples))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
         acc = torch.zeros(ref.shape, dtype=torch.float64)
-        for state, n_k in zip(states, weights):
+        for state, n_k in zip(states, num_samples):
             acc += (float(n_k) / total) * state[name].to(torch.float64)
-        out[name] = (acc if ref.is_floating_point() else acc.round()).to(ref.dtype)
+        out[name] = cast_like(acc, ref)
     return out
-
-
-# --- robust aggregation: when some hospitals send faulty or malicious updates -----------------
-#
-# FedAvg is a mean, and one arbitrary update can move a mean anywhere. The rules below look at
-# every coordinate (or every whole update) across clients and ignore the extremes. They treat all
-# clients alike: the sample counts are accepted for a common signature and ignored, because a
-# malicious client could simply lie about its n_k.
-
-
-def _stack(states: Sequence[State], name: str) -> Tensor:
-    return torch.stack([s[name].to(torch.float64) for s in states])
-
-
-def _like(value: Tensor, ref: Tensor) -> Tensor:
-    return (value if ref.is_floating_point() else value.round()).to(ref.dtype)
-
-
-def median(states: Sequence[State], weights: Sequence[float] | None = None) -> dict[str, Tensor]:
-    """Coordinate-wise median (Yin et al. 2018, "Byzantine-robust distributed learning").
-
-    Each number of the new model is the median of that number over the
-    clients (for an even count, the mean of the two middle values). Fewer
-    than half of the clients cannot drag it outside the honest values.
-    """
-    check_states(states)
-    return {name: _like(_stack(states, name).quantile(0.5, dim=0), ref) for name, ref in states[0].items()}
-
-
-def trimmed_mean(states: Sequence[State], weights: Sequence[float] | None = None, *,
-                 beta: float = 0.2) -> dict[str, Tensor]:
-    """Coordinate-wise trimmed mean (Yin et al. 2018).
-
-    For every coordinate, sort the clients' values, drop the ``floor(beta * K)``
-    smallest and as many largest, and average the rest. ``beta = 0`` is the
-    plain (unweighted) mean.
-    """
-    check_states(states)
-    cut = int(beta * len(states))
-    if not 0 <= beta < 0.5 or len(states) - 2 * cut < 1:
-        raise ValueError(f"beta must be in [0, 0.5) and leave at least one client; got beta={beta!r} "
-                         f"for {len(states)} clients")
-    out = {}
-    for name, ref in states[0].items():
-        ordered = _stack(states, name).sort(dim=0).values
-        out[name] = _like(ordered[cut:len(states) - cut].mean(dim=0), ref)
-    return out
-
-
-def krum(states: Sequence[State], weights: Sequence[float] | None = None, *, f: int = 1) -> dict[str, Tensor]:
-    """Krum (Blanchard et al. 2017, "Machine learning with adversaries: Byzantine tolerant
-    gradient descent"): pick the one update closest to its neighbours.
-
-    For each client ``i``, sum the squared distances to its ``K - f - 2``
-    nearest other clients; return (a copy of) the client with the smallest
-    sum. Needs ``K >= 2f + 3`` clients to tolerate ``f`` attackers.
-    """
-    check_states(states)
-    k = len(states)
-    if f < 0 or k < 2 * f + 3:
-        raise ValueError(f"Krum with f={f} attackers needs at least {2 * f + 3} clients, got {k}")
-    flat = torch.stack([flatten(s) for s in states])
-    squared = torch.cdist(flat, flat) ** 2
-    scores = [squared[i][torch.arange(k) != i].sort().values[:k - f - 2].sum() for i in range(k)]
-    best = int(torch.stack(scores).argmin())
-    return {name: t.clone() for name, t in states[best].items()}
-
-
-def update_problems(update: State, reference: State, *, max_norm: float | None = None) -> str | None:
-    """Why the server should reject ``update`` (a client's new state), or ``None`` if it is acceptable.
-
-    Rejects non-finite values, and (if ``max_norm`` is given) a change
-    ``||update - reference||`` larger than ``max_norm``.
-    """
-    if max_norm is not None and not max_norm > 0:
-        raise ValueError(f"max_norm must be > 0, got {max_norm!r}")
-    if (bad := non_finite(update)) is not None:
-        return f"parameter {bad!r} contains NaN or Inf"
-    if max_norm is not None and (change := distance(update, reference)) > max_norm:
-        return f"update norm {change:.3g} exceeds the limit {max_norm:.3g}"
-    return None

@@ -13,7 +13,7 @@ which pulls the local model back towards the global model it started from;
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from fedlite.data import Data
+from fedlite.state import State, copy_state
 
 
 @dataclass(frozen=True)
@@ -114,5 +115,25 @@ def local_train(model: nn.Module, data: Data, config: LocalConfig, *, seed: int)
                 total.backward()
                 optimizer.step()
                 losses.append(loss.item())
-    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    return ClientResult(state, len(data), sum(losses) / len(losses))
+    return ClientResult(copy_state(model), len(data), sum(losses) / len(losses))
+
+
+def train_clients(model: nn.Module, clients: Sequence[Data], chosen: Sequence[int], config: LocalConfig, *,
+                  starts: Mapping[int, State], seeds: Mapping[int, int]) -> dict[int, ClientResult]:
+    """Local training of every chosen client, one after the other (the reference).
+
+    Client ``k`` starts from ``starts[k]`` (the broadcast ``w_t``, plus any
+    tensors it keeps at home) and trains with ``seeds[k]``; ``model`` is the
+    workspace each one trains in. A faster engine (several clients at once)
+    may replace this function in the round loop if it returns the same
+    results.
+    """
+    results = {}
+    for k in chosen:
+        model.load_state_dict(starts[k])
+        results[k] = local_train(model, clients[k], config, seed=seeds[k])
+    return results
+
+
+TrainClients = Callable[..., dict[int, ClientResult]]
+"""The signature of :func:`train_clients`: ``(model, clients, chosen, config, *, starts, seeds) -> {k: result}``."""

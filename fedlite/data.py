@@ -75,5 +75,5 @@ def pool(parts: Sequence[Data]) -> Data:
 
 
 def split(data: Data, parts: Sequence[np.ndarray]) -> list[Data]:
-    """Cut ``data`` into clients, one per index array (from ``fedlite.partition``)."""
+    """Cut ``data`` into clients, one per index array (from ``fedlite.heterogeneity.partition``)."""
     return [data.subset(idx) for idx in parts]

@@ -17,8 +17,6 @@ weights travel as its ``state_dict``; :func:`state_bytes`, :func:`flatten` and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 from torch import Tensor, nn
 
@@ -108,27 +106,3 @@ def make_model(name: str, *, seed: int, **kwargs: object) -> nn.Module:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable numbers in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def state_bytes(state: dict[str, Tensor]) -> int:
-    """Bytes needed to send ``state`` over the network: ``sum(numel * bytes per element)``."""
-    return sum(t.numel() * t.element_size() for t in state.values())
-
-
-def flatten(state: Mapping[str, Tensor]) -> Tensor:
-    """All floating-point tensors of ``state`` (in key order) as one float64 vector.
-
-    Integer buffers (BatchNorm's ``num_batches_tracked``) are skipped: they
-    are counters, not weights.
-    """
-    parts = [t.detach().reshape(-1).double() for t in state.values() if t.is_floating_point()]
-    if not parts:
-        raise ValueError("state has no floating-point tensors to flatten")
-    return torch.cat(parts)
-
-
-def distance(a: Mapping[str, Tensor], b: Mapping[str, Tensor]) -> float:
-    """Euclidean distance ``||w_a - w_b||`` between two states of the same architecture."""
-    if set(a) != set(b):
-        raise ValueError(f"states differ in parameter names: {sorted(set(a) ^ set(b))[:5]}")
-    return torch.linalg.vector_norm(flatten(a) - flatten({k: b[k] for k in a})).item()

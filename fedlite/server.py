@@ -24,11 +24,7 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor
 
-
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not value > 0:
-            raise ValueError(f"{name} must be > 0, got {value!r}")
+from fedlite.checks import check_positive
 
 
 class ServerOptimizer:
@@ -47,7 +43,7 @@ class ServerMomentum(ServerOptimizer):
     """FedAvgM. With ``lr=1, momentum=0`` it is exactly FedAvg."""
 
     def __init__(self, lr: float = 1.0, momentum: float = 0.9) -> None:
-        _check_positive(lr=lr)
+        check_positive(lr, "lr")
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
         self.lr, self.momentum = lr, momentum
@@ -63,7 +59,8 @@ class ServerAdam(ServerOptimizer):
     """FedAdam; ``tau`` is Adam's epsilon, which Reddi et al. keep fairly large (1e-3)."""
 
     def __init__(self, lr: float = 0.01, beta1: float = 0.9, beta2: float = 0.99, tau: float = 1e-3) -> None:
-        _check_positive(lr=lr, tau=tau)
+        check_positive(lr, "lr")
+        check_positive(tau, "tau")
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= b < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {b!r}")

@@ -1,39 +1,49 @@
 """Federated training, simulated on one machine, and the two baselines it is judged against.
 
-:func:`run_federated` is the round loop of FedAvg (McMahan et al. 2017,
-Algorithm 1). Every round:
+:func:`federated_round` is one round of FedAvg (McMahan et al. 2017,
+Algorithm 1):
 
-1. **sample** a fraction ``C`` of the clients,
+1. **sample** a fraction ``q`` (``participation``) of the clients,
 2. **broadcast** the global weights ``w_t`` to them,
-3. each trains **locally** on its own data (:func:`fedlite.client.local_train`),
-4. the server **aggregates** ``w_{t+1} = sum_k (n_k / n) w_k`` (optionally
-   through a server optimizer), and
+3. each trains **locally** on its own data (:func:`fedlite.client.train_clients`,
+   which calls :func:`fedlite.client.local_train` for each),
+4. the server **aggregates** what arrived, ``w_{t+1} = sum_k (n_k / n) w_k``
+   (optionally through a server optimizer), and
 5. **evaluates** the new global model.
 
+It takes and returns a :class:`Federation`: everything that survives from one
+round to the next (global weights, each client's private tensors, the
+sampling generator, the server optimizer, the hooks). :func:`run_federated` is
+a loop over it, and a notebook can step it one round at a time. Hooks and
+aggregators receive a :class:`RoundContext`: the round number, the broadcast
+weights ``w_t`` and which clients were sampled and arrived.
+
 The same loop gives FedSGD (``LocalConfig(epochs=1, batch_size=None)``),
-FedProx (``LocalConfig(mu=...)``), FedAvgM / FedAdam (``server=...``) and
-FedBN (``local_keys=batchnorm_keys(model)``: those tensors never leave the
-hospital). :func:`run_centralized` (everything pooled: the unattainable
-ideal) and :func:`run_local_only` (every hospital alone) use the same model,
-the same local training code and the same test set.
+FedProx (``LocalConfig(mu=...)``), FedAvgM / FedAdam (``server_optimizer=...``)
+and FedBN (``local_keys=batchnorm_keys(model)``: those tensors never leave the
+hospital, and no hook or aggregator sees them). :func:`run_centralized`
+(everything pooled: the unattainable ideal) and :func:`run_local_only` (every
+hospital alone) use the same model, the same local training code and the same
+test set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from torch import Tensor, nn
 from tqdm.auto import trange
 
 from fedlite.aggregate import fedavg
-from fedlite.client import ClientResult, LocalConfig, local_train
+from fedlite.client import ClientResult, LocalConfig, TrainClients, local_train, train_clients
 from fedlite.data import Data
 from fedlite.history import History, Round
 from fedlite.metrics import evaluate
-from fedlite.models import state_bytes
 from fedlite.server import ServerOptimizer
+from fedlite.state import State, copy_state, state_bytes
 
 
 def round_seed(seed: int, round_: int, client: int) -> int:
@@ -41,9 +51,9 @@ def round_seed(seed: int, round_: int, client: int) -> int:
     return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
 
 
-def sample_clients(num_clients: int, fraction: float, rng: np.random.Generator) -> list[int]:
-    """Pick ``max(1, round(fraction * K))`` distinct clients, in increasing id order."""
-    m = max(1, round(fraction * num_clients))
+def sample_clients(num_clients: int, participation: float, rng: np.random.Generator) -> list[int]:
+    """Pick ``max(1, round(participation * K))`` distinct clients, in increasing id order."""
+    m = max(1, round(participation * num_clients))
     return sorted(int(k) for k in rng.choice(num_clients, size=m, replace=False))
 
 
@@ -54,12 +64,13 @@ def batchnorm_keys(model: nn.Module) -> list[str]:
             for key in module.state_dict()]
 
 
-def _check_run(clients: Sequence[Data], rounds: int, fraction: float,
+def _check_run(clients: Sequence[Data], rounds: int, participation: float,
                client_tests: Sequence[Data] | None) -> None:
     if not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction of clients per round must be in (0, 1], got {fraction!r}")
+    if not 0 < participation <= 1:
+        raise ValueError(f"participation (the fraction of clients sampled per round) must be in (0, 1], "
+                         f"got {participation!r}")
     if len(clients) == 0:
         raise ValueError("no clients: pass a list with at least one client's Data")
     empty = [k for k, c in enumerate(clients) if len(c) == 0]
@@ -70,78 +81,159 @@ def _check_run(clients: Sequence[Data], rounds: int, fraction: float,
                          f"got {len(client_tests)}")
 
 
-Aggregator = Callable[[Sequence[Mapping[str, Tensor]], Sequence[float]], dict[str, Tensor]]
-"""``aggregate(states, weights) -> state``, like :func:`fedlite.aggregate.fedavg`."""
+@dataclass(frozen=True)
+class RoundContext:
+    """What the server knows in round ``t``; every update hook and aggregator receives it.
 
-UpdateHook = Callable[[int, int, ClientResult], "ClientResult | None"]
-"""``on_update(round, client, result)``: what actually reaches the server from
+    ``broadcast`` is ``w_t``, the weights sent to the clients (FedBN's local
+    tensors excluded: they never leave a hospital). ``sampled`` are the clients
+    asked to train; ``arrived`` the clients whose update reached the server,
+    in the order the aggregator receives their states (empty while the
+    updates are still arriving, i.e. for update hooks).
+    """
+
+    round: int
+    broadcast: Mapping[str, Tensor]
+    sampled: tuple[int, ...]
+    arrived: tuple[int, ...] = ()
+
+
+Aggregator = Callable[[Sequence[State], Sequence[float], RoundContext], dict[str, Tensor]]
+"""``aggregate(states, num_samples, context) -> state``, like :func:`fedlite.aggregate.fedavg`."""
+
+UpdateHook = Callable[[RoundContext, int, ClientResult], "ClientResult | None"]
+"""``on_update(context, client, result)``: what actually reaches the server from
 that client -- the result itself, a changed one (a faulty or malicious
 hospital, a compressed update), or ``None`` (it never arrives: a dropout or
 a straggler past the deadline)."""
 
-RoundHook = Callable[[int, Mapping[str, Tensor]], None]
-"""``on_round(round, global_state)``: called once per round, before the
-broadcast, with the weights ``w_t`` the chosen clients receive (read them,
-do not change them). Hooks that need ``w_t`` -- a compressor sending
-``w_k - w_t``, a validator measuring an update's norm -- keep it from here."""
+
+@dataclass
+class Federation:
+    """Everything that survives from one round to the next; build it with :func:`start_federation`.
+
+    ``global_state`` is the server's model; ``private[k]`` the tensors client
+    ``k`` keeps at home (FedBN's ``local_keys``) as of its last round;
+    ``rng`` chooses the clients; ``seed`` seeds local training
+    (``round_seed(seed, t, k)``); ``round`` counts the rounds done. The
+    server optimizer, the aggregator and the update hook are objects that
+    may keep their own memory (momentum, a noise generator, error feedback,
+    a log of dropouts): they live here so that the next round uses the same ones.
+    """
+
+    global_state: dict[str, Tensor]
+    rng: np.random.Generator
+    seed: int
+    private: dict[int, dict[str, Tensor]] = field(default_factory=dict)
+    round: int = 0
+    server_optimizer: ServerOptimizer | None = None
+    aggregate: Aggregator = fedavg
+    on_update: UpdateHook | None = None
 
 
-def _aggregate(aggregate: Aggregator, results: dict[int, ClientResult], round_: int) -> dict[str, Tensor]:
+def start_federation(model: nn.Module, *, seed: int = 0, server_optimizer: ServerOptimizer | None = None,
+          aggregate: Aggregator = fedavg, on_update: UpdateHook | None = None) -> Federation:
+    """A federation before round 1: ``model``'s weights are ``w_1``, nobody has trained yet."""
+    return Federation(copy_state(model), np.random.default_rng(seed), seed, server_optimizer=server_optimizer,
+                      aggregate=aggregate, on_update=on_update)
+
+
+def _aggregate(federation: Federation, results: dict[int, ClientResult], context: RoundContext) -> dict[str, Tensor]:
+    states, num_samples = [r.state for r in results.values()], [r.num_samples for r in results.values()]
     try:
-        return aggregate([r.state for r in results.values()], [r.num_samples for r in results.values()])
+        averaged = federation.aggregate(states, num_samples, context)
     except ValueError as err:
-        raise RuntimeError(f"round {round_}: aggregating clients {list(results)} (in this order) failed: "
+        raise RuntimeError(f"round {context.round}: aggregating clients {list(results)} (in this order) failed: "
                            f"{err}. Usual causes: a learning rate so high that a client diverged, or a faulty "
-                           "or malicious update (validate updates first: fedlite.byzantine.Validated).") from err
+                           "or malicious update (validate updates first: fedlite.robustness.defences.Validated)."
+                           ) from err
+    server = federation.server_optimizer
+    return server.step(context.broadcast, averaged) if server else averaged
+
+
+def _evaluate(model: nn.Module, federation: Federation, clients: Sequence[Data], test: Data,
+              client_tests: Sequence[Data] | None, local_keys: Sequence[str]) -> tuple[dict, dict]:
+    """The global model on ``test``, and each client's model (global + its private tensors) on its own test.
+
+    With ``local_keys`` (FedBN) there is no single global model: the shared
+    test set then scores the ``n_k / n``-weighted mean of the clients' models.
+    """
+    def client_model(k: int) -> nn.Module:
+        model.load_state_dict({**federation.global_state, **federation.private.get(k, {})})
+        return model
+
+    own = {k: evaluate(client_model(k), data) for k, data in enumerate(client_tests or [])}
+    if local_keys:
+        sizes = np.array([len(c) for c in clients], dtype=np.float64)
+        scores = [evaluate(client_model(k), test) for k in range(len(clients))]
+        on_test = {key: float(np.dot(sizes / sizes.sum(), [s[key] for s in scores])) for key in scores[0]}
+    model.load_state_dict(federation.global_state)
+    return (on_test if local_keys else evaluate(model, test)), own
+
+
+def federated_round(model: nn.Module, clients: Sequence[Data], test: Data, federation: Federation, *,
+                    local: LocalConfig = LocalConfig(), participation: float = 1.0, local_keys: Sequence[str] = (),
+                    client_tests: Sequence[Data] | None = None,
+                    train: TrainClients = train_clients) -> tuple[Federation, Round]:
+    """Round ``t = federation.round + 1`` of FedAvg; returns the federation after it and the round's record.
+
+    ``model`` is only a workspace: it ends holding the new global weights.
+    ``client_tests[k]``, if given, is hospital ``k``'s own test data, scored
+    with its own model (global weights plus its ``local_keys``). A round in
+    which no update arrives leaves the global model unchanged. ``train``
+    trains the chosen clients (:func:`fedlite.client.train_clients`, or a
+    faster engine that gives the same results).
+    """
+    _check_run(clients, 1, participation, client_tests)
+    t = federation.round + 1
+    chosen = sample_clients(len(clients), participation, federation.rng)                 # 1. sample
+    broadcast = {key: v for key, v in federation.global_state.items() if key not in local_keys}
+    context = RoundContext(t, broadcast, tuple(chosen))
+    starts = {k: {**federation.global_state, **federation.private.get(k, {})} for k in chosen}  # 2. broadcast
+    seeds = {k: round_seed(federation.seed, t, k) for k in chosen}
+    trained = train(model, clients, chosen, local, starts=starts, seeds=seeds)          # 3. train locally
+    private, results, per_client = dict(federation.private), {}, {}
+    for k, result in trained.items():
+        private[k] = {key: result.state[key] for key in local_keys}                    # (FedBN: stays home)
+        shared = replace(result, state={key: v for key, v in result.state.items() if key not in local_keys})
+        sent = federation.on_update(context, k, shared) if federation.on_update else shared  # (what arrives)
+        if sent is not None:
+            results[k] = sent
+        per_client[k] = {"n": result.num_samples, "train_loss": result.loss, "arrived": float(sent is not None)}
+    global_state = federation.global_state
+    if results:                                                                          # 4. aggregate
+        global_state = {**global_state, **_aggregate(federation, results, replace(context, arrived=tuple(results)))}
+    federation = replace(federation, global_state=global_state, private=private, round=t)
+    on_test, own = _evaluate(model, federation, clients, test, client_tests, local_keys)  # 5. evaluate
+    for k, metrics in own.items():
+        per_client.setdefault(k, {}).update(metrics)
+    bytes_up = sum(state_bytes(broadcast) if r.upload_bytes is None else r.upload_bytes for r in results.values())
+    return federation, Round(t, on_test, per_client, bytes_down=len(chosen) * state_bytes(broadcast),
+                             bytes_up=bytes_up)
 
 
 def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, rounds: int,
-                  local: LocalConfig = LocalConfig(), fraction: float = 1.0,
-                  server: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
+                  local: LocalConfig = LocalConfig(), participation: float = 1.0,
+                  server_optimizer: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
                   client_tests: Sequence[Data] | None = None, aggregate: Aggregator = fedavg,
-                  on_update: UpdateHook | None = None, on_round: RoundHook | None = None, seed: int = 0,
-                  name: str = "FedAvg", progress: bool = True) -> History:
-    """Train ``model`` with FedAvg across ``clients``; return one :class:`Round` per round.
+                  on_update: UpdateHook | None = None, seed: int = 0, name: str = "FedAvg",
+                  progress: bool = True, train: TrainClients = train_clients) -> History:
+    """Train ``model`` with FedAvg across ``clients`` for ``rounds`` rounds; one :class:`Round` per round.
 
     ``model`` holds the initial global weights and ends holding the final
-    ones. ``client_tests[k]``, if given, is hospital ``k``'s own test data:
-    each round, the model hospital ``k`` would use (global weights plus its
-    ``local_keys``) is evaluated on it. ``aggregate`` replaces FedAvg (e.g. a
-    robust aggregator); ``on_update`` decides what of each update reaches
-    the server (see :data:`UpdateHook`); ``on_round`` is told each round's
-    broadcast weights (see :data:`RoundHook`). A round in which no update arrives
-    leaves the global model unchanged.
+    ones. ``aggregate`` replaces FedAvg (e.g. a robust rule); ``on_update``
+    decides what of each update reaches the server (see :data:`UpdateHook`).
+    The other arguments are those of :func:`federated_round`.
     """
-    _check_run(clients, rounds, fraction, client_tests)
-    rng = np.random.default_rng(seed)
-    global_state = {k: v.clone() for k, v in model.state_dict().items()}
-    private: dict[int, dict[str, Tensor]] = {k: {} for k in range(len(clients))}
-    shared_bytes = state_bytes({k: v for k, v in global_state.items() if k not in local_keys})
+    _check_run(clients, rounds, participation, client_tests)
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+                       on_update=on_update)
     history = History(name)
-    for t in trange(1, rounds + 1, desc=name, disable=not progress):
-        chosen = sample_clients(len(clients), fraction, rng)                  # 1. sample
-        if on_round:
-            on_round(t, global_state)
-        results: dict[int, ClientResult] = {}
-        per_client: dict[int, dict[str, float]] = {}
-        for k in chosen:
-            model.load_state_dict({**global_state, **private[k]})             # 2. broadcast
-            result = local_train(model, clients[k], local, seed=round_seed(seed, t, k))  # 3. train
-            private[k] = {key: result.state[key] for key in local_keys}       # (FedBN: stays home)
-            sent = on_update(t, k, result) if on_update else result           # (what reaches the server)
-            if sent is not None:
-                results[k] = sent
-            per_client[k] = {"n": result.num_samples, "train_loss": result.loss, "arrived": float(sent is not None)}
-        if results:
-            averaged = _aggregate(aggregate, results, t)                      # 4. aggregate
-            global_state = server.step(global_state, averaged) if server else averaged
-        for k, data in enumerate(client_tests or []):                         # 5. evaluate
-            model.load_state_dict({**global_state, **private[k]})
-            per_client.setdefault(k, {}).update(evaluate(model, data))
-        model.load_state_dict(global_state)
-        bytes_up = sum(shared_bytes if r.upload_bytes is None else r.upload_bytes for r in results.values())
-        history.rounds.append(Round(t, evaluate(model, test), per_client,
-                                    bytes_down=len(chosen) * shared_bytes, bytes_up=bytes_up))
+    for _ in trange(rounds, desc=name, disable=not progress):
+        federation, record = federated_round(model, clients, test, federation, local=local,
+                                             participation=participation, local_keys=local_keys,
+                                             client_tests=client_tests, train=train)
+        history.rounds.append(record)
     return history
 
 
@@ -170,7 +262,7 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
     """
     _check_run(clients, epochs, 1.0, client_tests)
     one_epoch = replace(local, epochs=1)
-    states = [{k: v.clone() for k, v in model.state_dict().items()} for _ in clients]
+    states = [copy_state(model) for _ in clients]
     weights = np.array([len(c) for c in clients]) / sum(len(c) for c in clients)
     history = History(name)
     for t in trange(1, epochs + 1, desc=name, disable=not progress):
@@ -184,4 +276,30 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
             per_client[k] = {"n": result.num_samples, "train_loss": result.loss, **own}
         mean = {key: float(np.dot(weights, [m[key] for m in on_test])) for key in on_test[0]}
         history.rounds.append(Round(t, mean, per_client))
+    return history
+
+
+def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: float, max_rounds: int,
+              key: str = "auc", seed: int = 0, name: str = "FedAvg",
+              server_optimizer: ServerOptimizer | None = None, aggregate: Aggregator = fedavg,
+              on_update: UpdateHook | None = None, **round_settings: Any) -> History:
+    """FedAvg, stepped one :func:`federated_round` at a time, stopping at the first round whose test
+    ``key`` reaches ``target`` (or after ``max_rounds``).
+
+    ``round_settings`` go to :func:`federated_round` (``local=``,
+    ``participation=``, ``local_keys=``, ...). Up to the stopping round the
+    run is exactly ``run_federated(..., rounds=max_rounds, seed=seed)``;
+    ``history.rounds_to(target, key)`` is then the last round, or ``None`` if
+    the target was not reached.
+    """
+    if not isinstance(max_rounds, int) or max_rounds < 1:
+        raise ValueError(f"max_rounds must be a positive integer, got {max_rounds!r}")
+    federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
+                       on_update=on_update)
+    history = History(name)
+    while federation.round < max_rounds:
+        federation, record = federated_round(model, clients, test, federation, **round_settings)
+        history.rounds.append(record)
+        if record.test[key] >= target:
+            break
     return history

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fedlite.catalog import DATASETS
+from fedlite.datasets.catalog import DATASETS
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"

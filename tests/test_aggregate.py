@@ -90,9 +90,9 @@ def test_server_adam_first_step_by_hand():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: ServerMomentum(lr=0), "lr must be > 0"),
+    (lambda: ServerMomentum(lr=0), "lr must be a positive number"),
     (lambda: ServerMomentum(momentum=1.0), "momentum must be in"),
-    (lambda: ServerAdam(tau=0), "tau must be > 0"),
+    (lambda: ServerAdam(tau=0), "tau must be a positive number"),
     (lambda: ServerAdam(beta2=1.5), "beta2 must be in"),
 ])
 def test_server_optimizers_reject_bad_hyperparameters(make, message):

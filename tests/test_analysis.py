@@ -1,4 +1,4 @@
-"""fedlite.analysis: gradients, distances, local steps and run_until, against answer keys."""
+"""fedlite.measure: gradients, distances, local steps and run_until, against answer keys."""
 
 import math
 
@@ -7,9 +7,11 @@ import torch
 
 import fedlite as fl
 from fedlite.aggregate import fedavg
-from fedlite.analysis import distance, flatten, gradient, local_steps, run_until, spread
+from fedlite.measure import gradient, local_steps, spread
+from fedlite.simulation import run_until
+from fedlite.state import distance, flatten
 from fedlite.client import LocalConfig
-from fedlite.partition import dirichlet
+from fedlite.heterogeneity.partition import dirichlet
 
 
 def blobs(n=120, d=5, seed=0):

@@ -8,11 +8,13 @@ import pytest
 import torch
 
 import fedlite as fl
-from fedlite import byzantine as bz
-from fedlite import systems
-from fedlite.aggregate import fedavg, median
+from fedlite.robustness import defences, malicious
+from fedlite.aggregate import fedavg
+from fedlite.robustness.defences import median
 from fedlite.client import ClientResult
-from fedlite.partition import iid
+from fedlite.heterogeneity.partition import iid
+from fedlite.simulation import RoundContext
+from fedlite.state import copy_state
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
@@ -32,6 +34,11 @@ def sent(w, count=None, n=10):
     return ClientResult(state, n, 0.3)
 
 
+def context(model, t=1, arrived=()):
+    """What round ``t`` knows: ``w_t`` is ``model``'s weights."""
+    return RoundContext(t, copy_state(model), tuple(arrived), tuple(arrived))
+
+
 def toy_federation(seed=0, n=300, k=5):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n) % 2
@@ -43,70 +50,61 @@ def toy_federation(seed=0, n=300, k=5):
 
 def test_flip_labels_by_hand():
     data = fl.Data(torch.zeros(4, 2), torch.tensor([0, 1, 1, 0]))
-    flipped = bz.flip_labels(data)
+    flipped = malicious.flip_labels(data)
     assert flipped.y.tolist() == [1, 0, 0, 1] and flipped.x is data.x
     three = fl.Data(torch.zeros(3, 2), torch.tensor([0, 1, 2]))
-    assert bz.flip_labels(three).y.tolist() == [2, 1, 0]
-    assert bz.flip_labels(fl.Data(torch.zeros(2, 1), torch.tensor([0, 1])), num_classes=3).y.tolist() == [2, 1]
+    assert malicious.flip_labels(three).y.tolist() == [2, 1, 0]
+    assert malicious.flip_labels(fl.Data(torch.zeros(2, 1), torch.tensor([0, 1])), num_classes=3).y.tolist() == [2, 1]
     with pytest.raises(ValueError, match="num_classes must be >= 2"):
-        bz.flip_labels(three, num_classes=2)
+        malicious.flip_labels(three, num_classes=2)
 
 
 # --- model poisoning ------------------------------------------------------------------------------------
 
 def test_scaled_and_sign_flipped_updates_by_hand():
-    server = systems.Broadcast(Tiny([1.0, 1.0], count=4))
+    ctx = context(Tiny([1.0, 1.0], count=4))
     honest = sent([2.0, 0.0], count=7)                      # delta = [1, -1]
-    boosted = bz.scaled(server, clients=[2], factor=3)(1, 2, honest)
+    boosted = malicious.scaled(clients=[2], factor=3)(ctx, 2, honest)
     assert boosted.state["w"].tolist() == [4.0, -2.0]       # 1 + 3*1, 1 - 3*1
     assert boosted.state["count"].item() == 7 and boosted.num_samples == 10
-    flipped = bz.sign_flipped(server, clients=[2], factor=2)(1, 2, honest)
+    flipped = malicious.sign_flipped(clients=[2], factor=2)(ctx, 2, honest)
     assert flipped.state["w"].tolist() == [-1.0, 3.0]       # 1 - 2*1, 1 + 2*1
-    assert bz.sign_flipped(server, clients=[2])(1, 2, honest).state["w"].tolist() == [0.0, 2.0]
+    assert malicious.sign_flipped(clients=[2])(ctx, 2, honest).state["w"].tolist() == [0.0, 2.0]
     assert honest.state["w"].tolist() == [2.0, 0.0]         # the honest result is not modified in place
-    assert bz.scaled(server, clients=[2], factor=3)(1, 0, honest) is honest   # others pass untouched
+    assert malicious.scaled(clients=[2], factor=3)(ctx, 0, honest) is honest   # others pass untouched
 
 
 @pytest.mark.parametrize("factor", [0, -1.0, float("inf"), float("nan")])
 def test_scaling_attacks_reject_non_positive_factors(factor):
-    server = systems.Broadcast(Tiny([0.0]))
     with pytest.raises(ValueError, match="factor must be a positive number"):
-        bz.scaled(server, [0], factor)
+        malicious.scaled([0], factor)
     with pytest.raises(ValueError, match="factor must be a positive number"):
-        bz.sign_flipped(server, [0], factor)
+        malicious.sign_flipped([0], factor)
 
 
 def test_non_finite_update_fills_every_weight_but_keeps_counters():
-    hook = bz.non_finite_update([1])
-    broken = hook(1, 1, sent([1.0, 2.0], count=3))
+    hook = malicious.non_finite_update([1])
+    broken = hook(context(Tiny([0.0, 0.0])), 1, sent([1.0, 2.0], count=3))
     assert torch.isnan(broken.state["w"]).all() and broken.state["count"].item() == 3
-    assert torch.isinf(bz.non_finite_update([1], float("-inf"))(1, 1, sent([1.0])).state["w"]).all()
-    assert torch.equal(hook(1, 0, sent([1.0, 2.0])).state["w"], torch.tensor([1.0, 2.0]))
+    assert torch.isinf(malicious.non_finite_update([1], float("-inf"))(context(Tiny([0.0])), 1, sent([1.0])).state["w"]).all()
+    assert torch.equal(hook(context(Tiny([0.0, 0.0])), 0, sent([1.0, 2.0])).state["w"], torch.tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match="NaN or"):
-        bz.non_finite_update([1], value=5.0)
+        malicious.non_finite_update([1], value=5.0)
 
 
 # --- validation --------------------------------------------------------------------------------------
 
-def validated_round(validator, server, updates, weights=None):
-    """Feed ``updates`` to the server as one round (through the hooks) and aggregate them."""
-    hooks = server.hooks(aggregate=validator)
-    hooks["on_round"](1, server.state)
-    states = [hooks["on_update"](1, k, sent(w)).state for k, w in enumerate(updates)]
-    return hooks["aggregate"](states, weights or [1.0] * len(states))
-
-
-def test_update_norm_by_hand():
-    assert bz.update_norm({"w": torch.tensor([3.0, 5.0])}, {"w": torch.tensor([0.0, 1.0])}) == 5.0
-    assert math.isnan(bz.update_norm({"w": torch.tensor([math.nan])}, {"w": torch.tensor([0.0])}))
-    assert bz.update_norm({"w": torch.tensor([math.inf])}, {"w": torch.tensor([0.0])}) == math.inf
+def validated_round(validator, model, updates, weights=None):
+    """Aggregate ``updates`` (from clients 0, 1, ...) as round 1 would, with ``w_1`` = ``model``'s weights."""
+    states = [sent(w).state for w in updates]
+    return validator(states, weights or [1.0] * len(states), context(model, arrived=range(len(states))))
 
 
 def test_validation_rejects_the_outlier_and_averages_the_rest_by_hand():
-    server = systems.Broadcast(Tiny([0.0, 0.0]))
-    validator = bz.Validated(fedavg, server, max_ratio=3.0)
+    w_t = Tiny([0.0, 0.0])
+    validator = defences.Validated(fedavg, max_ratio=3.0)
     # change norms 1, 2, 100: median 2, limit 6 -> client 2 rejected; weights 1 and 3 -> (1*[1,0] + 3*[0,2]) / 4
-    out = validated_round(validator, server, [[1.0, 0.0], [0.0, 2.0], [0.0, 100.0]], weights=[1.0, 3.0, 5.0])
+    out = validated_round(validator, w_t, [[1.0, 0.0], [0.0, 2.0], [0.0, 100.0]], weights=[1.0, 3.0, 5.0])
     assert out["w"].tolist() == [0.25, 1.5]
     assert [(r.round, r.client) for r in validator.rejected] == [(1, 2)]
     assert "exceeds the limit 6" in validator.rejected[0].reason
@@ -114,9 +112,9 @@ def test_validation_rejects_the_outlier_and_averages_the_rest_by_hand():
 
 
 def test_validation_rejects_non_finite_updates_and_an_absolute_norm():
-    server = systems.Broadcast(Tiny([0.0]))
-    validator = bz.Validated(median, server, max_norm=5.0)
-    out = validated_round(validator, server, [[1.0], [math.nan], [3.0], [6.0], [2.0]])
+    w_t = Tiny([0.0])
+    validator = defences.Validated(median, max_norm=5.0)
+    out = validated_round(validator, w_t, [[1.0], [math.nan], [3.0], [6.0], [2.0]])
     assert out["w"].tolist() == [2.0]                       # NaN and 6 (> 5) rejected: median of 1, 3, 2
     assert [(r.client, "NaN or Inf" in r.reason) for r in validator.rejected] == [(1, True), (3, False)]
     assert validator.summary().splitlines() == ["client 1: 1 update(s) rejected (NaN or Inf)",
@@ -124,23 +122,23 @@ def test_validation_rejects_non_finite_updates_and_an_absolute_norm():
 
 
 def test_validation_keeps_the_global_model_if_everything_is_rejected():
-    server = systems.Broadcast(Tiny([4.0]))
-    validator = bz.Validated(fedavg, server)
-    out = validated_round(validator, server, [[math.nan], [math.inf]])
+    w_t = Tiny([4.0])
+    validator = defences.Validated(fedavg)
+    out = validated_round(validator, w_t, [[math.nan], [math.inf]])
     assert out["w"].tolist() == [4.0] and len(validator.rejected) == 2
-    assert bz.Validated(fedavg, server).summary() == "no update rejected"
+    assert defences.Validated(fedavg).summary() == "no update rejected"
 
 
 @pytest.mark.parametrize("kwargs", [{"max_norm": 0}, {"max_ratio": -1.0}, {"max_norm": "5"}])
 def test_validation_rejects_bad_limits(kwargs):
-    with pytest.raises(ValueError, match="must be a positive number or None"):
-        bz.Validated(fedavg, systems.Broadcast(Tiny([0.0])), **kwargs)
+    with pytest.raises(ValueError, match=r"\(or None\) must be a positive number"):
+        defences.Validated(fedavg, **kwargs)
 
 
-def test_validation_without_the_broadcast_hooks_says_how_to_wire_it():
-    validator = bz.Validated(fedavg, systems.Broadcast(Tiny([0.0])))
-    with pytest.raises(RuntimeError, match=r"broadcast.hooks"):
-        validator([{"w": torch.tensor([1.0])}], [1.0])
+def test_validation_needs_one_client_id_per_update():
+    validator = defences.Validated(fedavg)
+    with pytest.raises(ValueError):
+        validator([{"w": torch.tensor([1.0])}], [1.0], context(Tiny([0.0]), arrived=()))
 
 
 # --- in the round loop ---------------------------------------------------------------------------------
@@ -148,17 +146,16 @@ def test_validation_without_the_broadcast_hooks_says_how_to_wire_it():
 def run(hospitals, data, **hooks):
     model = fl.make_model("logreg", seed=0, in_features=6)
     history = fl.run_federated(model, hospitals, data, rounds=3, progress=False, **hooks)
-    return history, {k: v.clone() for k, v in model.state_dict().items()}
+    return history, copy_state(model)
 
 
 def test_validated_fedavg_under_a_nan_hospital_equals_fedavg_without_it():
     hospitals, data = toy_federation()
     with pytest.raises(RuntimeError, match="NaN or Inf"):  # plain FedAvg refuses the broken update
-        run(hospitals, data, on_update=bz.non_finite_update([4]))
-    server = systems.Broadcast(fl.make_model("logreg", seed=0, in_features=6))
-    validator = bz.Validated(fedavg, server, max_ratio=3.0)
-    _, defended = run(hospitals, data, **server.hooks(on_update=bz.non_finite_update([4]), aggregate=validator))
-    _, without = run(hospitals, data, on_update=lambda t, k, r: None if k == 4 else r)   # the answer key
+        run(hospitals, data, on_update=malicious.non_finite_update([4]))
+    validator = defences.Validated(fedavg, max_ratio=3.0)
+    _, defended = run(hospitals, data, on_update=malicious.non_finite_update([4]), aggregate=validator)
+    _, without = run(hospitals, data, on_update=lambda ctx, k, r: None if k == 4 else r)   # the answer key
     assert all(torch.allclose(defended[k], without[k]) for k in without)
     assert [(r.round, r.client) for r in validator.rejected] == [(1, 4), (2, 4), (3, 4)]
 
@@ -167,9 +164,8 @@ def test_a_sign_flipped_boosted_hospital_breaks_fedavg_but_not_the_median():
     hospitals, data = toy_federation()
 
     def final_accuracy(rule):
-        server = systems.Broadcast(fl.make_model("logreg", seed=0, in_features=6))
-        attack = bz.sign_flipped(server, [4], factor=20)
-        history, _ = run(hospitals, data, **server.hooks(on_update=attack, aggregate=rule))
+        attack = malicious.sign_flipped([4], factor=20)
+        history, _ = run(hospitals, data, on_update=attack, aggregate=rule)
         return history.final("accuracy")
 
     assert final_accuracy(fedavg) < 0.6

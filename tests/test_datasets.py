@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from fedlite import datasets, fallback
-from fedlite.catalog import DATASETS, HOSPITALS
-from fedlite.download import ChecksumError, md5sum
-from fedlite.fallback import SyntheticDataWarning
+from fedlite import datasets
+from fedlite.datasets import synthetic
+from fedlite.datasets.__main__ import main as cli
+from fedlite.datasets.catalog import DATASETS, HOSPITALS
+from fedlite.datasets.download import ChecksumError, md5sum
+from fedlite.datasets.synthetic import SyntheticDataWarning
 
 
 def class_counts(data) -> list[int]:
@@ -172,7 +174,7 @@ def test_fallback_banner_is_html_under_ipython(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
     # Execute
     with pytest.warns(SyntheticDataWarning):
-        fallback.announce_synthetic("breastmnist", "offline")
+        synthetic.announce_synthetic("breastmnist", "offline")
     # Assert
     assert len(shown) == 1 and "border:3px solid" in shown[0]["text/html"]
     assert "make data" in shown[0]["text/plain"]
@@ -190,7 +192,7 @@ def test_heart_fallback_has_the_real_hospital_structure(empty_data_dir, allow_sy
 
 
 def test_synthetic_twin_is_deterministic_per_seed():
-    a, b, c = (fallback.synthetic_medmnist("breastmnist", seed=s) for s in (1, 1, 2))
+    a, b, c = (synthetic.synthetic_medmnist("breastmnist", seed=s) for s in (1, 1, 2))
     assert torch.equal(a["val"].x, b["val"].x) and torch.equal(a["val"].y, b["val"].y)
     assert not torch.equal(a["val"].x, c["val"].x)
 
@@ -200,11 +202,11 @@ def test_synthetic_twins_are_learnable():
     from sklearn.linear_model import LogisticRegression
 
     from fedlite.data import pool
-    from fedlite.normalize import local_mean_std, standardize
-    images = fallback.synthetic_medmnist("pneumoniamnist", seed=0)
+    from fedlite.heterogeneity.normalize import local_mean_std, standardize
+    images = synthetic.synthetic_medmnist("pneumoniamnist", seed=0)
     train, test = images["train"], images["test"]
     means = torch.stack([train.x[train.y == c].mean(0).flatten() for c in (0, 1)])
-    heart = fallback.synthetic_heart_disease(seed=0)
+    heart = synthetic.synthetic_heart_disease(seed=0)
     tab_train, tab_test = (pool([heart[h][s] for h in HOSPITALS]) for s in ("train", "test"))
     stats = local_mean_std(tab_train)
     tab_train, tab_test = standardize(tab_train, *stats), standardize(tab_test, *stats)
@@ -219,7 +221,7 @@ def test_synthetic_twins_are_learnable():
 # --- command line -------------------------------------------------------------------------
 
 def test_cli_list_shows_status_and_location(real_data_dir, capsys):
-    assert datasets.main(["list"]) == 0
+    assert cli(["list"]) == 0
     out = capsys.readouterr().out
     assert str(real_data_dir) in out
     for line in out.splitlines()[1:]:
@@ -229,13 +231,13 @@ def test_cli_list_shows_status_and_location(real_data_dir, capsys):
 def test_cli_list_reports_missing_and_corrupt_files(empty_data_dir, capsys):
     (empty_data_dir / "medmnist").mkdir()
     (empty_data_dir / "medmnist" / "breastmnist.npz").write_bytes(b"junk")
-    datasets.main(["list"])
+    cli(["list"])
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
     assert "CORRUPT" in lines["breastmnist"] and "missing" in lines["pneumoniamnist"]
 
 
 def test_cli_fetch_unknown_name_fails_with_the_known_names(empty_data_dir, capsys):
-    assert datasets.main(["fetch", "mnist"]) == 1
+    assert cli(["fetch", "mnist"]) == 1
     assert "known datasets are" in capsys.readouterr().err
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from fedlite import datasets
-from fedlite.catalog import DATASETS
-from fedlite.download import (ChecksumError, DataNotAvailable, download_file, fetch, md5sum,
-                              mirror_url)
+from fedlite.datasets.catalog import DATASETS
+from fedlite.datasets.download import (ChecksumError, DataNotAvailable, download_file, fetch, md5sum,
+    mirror_url)
 
 HEART = DATASETS["heart_disease"]
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from fedlite.exercises.nb05 import check_dangling_masks, check_noise_std, check_psnr, check_smallest_sigma
-from fedlite.privacy import dp_epsilon
+from fedlite.privacy.dp import dp_epsilon
 
 HOSPITALS, DROPPED = ["A", "B", "C", "D"], ["B", "D"]
 CANDIDATES = [0.5, 1.0, 2.0, 4.0, 8.0]

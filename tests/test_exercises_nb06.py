@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from fedlite.compression import quantized_bytes
+from fedlite.robustness.compression import quantized_bytes
 from fedlite.exercises.nb06 import check_on_time, check_quantized_upload, check_robust_by_hand
 
 # three tensors of 150, 7 and 1 numbers: at 4 bits, levels take 75 + 4 + 1 bytes, plus 8 bytes each

@@ -13,7 +13,7 @@ from fedlite.exercises.nb07 import (
     check_vertical,
 )
 
-RIGHT = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "fraction=": "A",
+RIGHT = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
          "ClientResult.num_samples": "C"}
 
 
@@ -84,9 +84,9 @@ def test_matches_right_answer_passes(capsys, answer):
     ({"aggregate=": "B"}, "use each letter once"),
     ({"aggregate=": "B"}, "only the rule that combines"),
     ({"run_federated": "D"}, "which Flower object is the server program"),
-    ({"fraction=": "E"}, "share of clients"),
+    ({"participation=": "E"}, "share of clients"),
     ({"local_train": "C", "ClientResult.num_samples": "E"}, "runs at a hospital"),
-    ({"fraction=": "C", "ClientResult.num_samples": "A"}, "share of clients"),
+    ({"participation=": "C", "ClientResult.num_samples": "A"}, "share of clients"),
 ])
 def test_matches_wrong_answers_get_a_targeted_hint(capsys, change, hint):
     ok, out = run(check_flower_matches, capsys, {**RIGHT, **change})
@@ -101,8 +101,8 @@ def test_matches_a_letter_used_twice_is_refused_even_if_one_use_is_right(capsys)
 
 @pytest.mark.parametrize("answer, hint", [
     ("BEDAC", "dict"),
-    ({k: v for k, v in RIGHT.items() if k != "fraction="}, "missing: fraction="),
-    ({**RIGHT, "fraction=": "Z"}, "use the letters"),
+    ({k: v for k, v in RIGHT.items() if k != "participation="}, "missing: participation="),
+    ({**RIGHT, "participation=": "Z"}, "use the letters"),
 ])
 def test_matches_malformed_answers_say_what_to_give(capsys, answer, hint):
     ok, out = run(check_flower_matches, capsys, answer)

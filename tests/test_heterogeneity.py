@@ -9,8 +9,9 @@ import torch
 
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
-from fedlite.heterogeneity import client_drift, flat_update, label_skew
-from fedlite.partition import dirichlet, iid, label_counts
+from fedlite.measure import client_drift, label_skew
+from fedlite.state import flatten, update_of
+from fedlite.heterogeneity.partition import dirichlet, iid, label_counts
 from fedlite.simulation import round_seed
 
 
@@ -74,7 +75,7 @@ def test_drift_matches_a_plain_loop_over_local_train_and_leaves_the_model_unchan
         expected = local_train(copy, part, local, seed=round_seed(7, 1, k)).state
         for name in expected:
             assert torch.equal(drift.states[k][name], expected[name])
-        assert drift.update_norms[k] == pytest.approx(flat_update(expected, before).norm().item())
+        assert drift.update_norms[k] == pytest.approx(flatten(update_of(expected, before)).norm().item())
 
 
 def test_average_update_is_the_fedavg_aggregate_minus_the_start():
@@ -84,7 +85,7 @@ def test_average_update_is_the_fedavg_aggregate_minus_the_start():
     start = {k: v.clone() for k, v in model.state_dict().items()}
     drift = client_drift(model, parts, LocalConfig(lr=0.1, batch_size=16), seed=0)
     averaged = fl.fedavg(drift.states, [len(p) for p in parts])
-    assert drift.average_norm == pytest.approx(flat_update(averaged, start).norm().item(), rel=1e-5)
+    assert drift.average_norm == pytest.approx(flatten(update_of(averaged, start)).norm().item(), rel=1e-5)
     assert 0 <= drift.agreement <= 1 + 1e-9
     assert np.all(np.abs(drift.cosines) <= 1 + 1e-9)
 

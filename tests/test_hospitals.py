@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from fedlite import partition
+from fedlite.heterogeneity import partition
 from fedlite.data import Data
-from fedlite.hospitals import make_hospitals, scanner_params, scanner_shift
+from fedlite.heterogeneity.hospitals import make_hospitals, scanner_params, scanner_shift
 
 
 @pytest.fixture

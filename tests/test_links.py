@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "data" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-MAIN = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MAIN = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")   # ](target "optional title"), also inside badges
 REPOSITORY = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
 SLUG = urlparse(REPOSITORY).path.strip("/")           # owner/name on GitHub

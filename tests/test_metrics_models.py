@@ -8,7 +8,8 @@ from sklearn.metrics import roc_auc_score
 
 import fedlite as fl
 from fedlite.metrics import accuracy, evaluate, evaluate_clients, macro_auc, roc_auc
-from fedlite.models import MODELS, count_parameters, state_bytes
+from fedlite.models import MODELS, count_parameters
+from fedlite.state import state_bytes
 
 
 def naive_auc(scores, y):

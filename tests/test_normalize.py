@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from fedlite import datasets
 from fedlite.data import Data, pool
-from fedlite.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
+from fedlite.heterogeneity.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
 
 
 def hospitals_of(sizes: list[int], shape: tuple[int, ...], seed: int = 0) -> list[Data]:

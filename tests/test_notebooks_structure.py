@@ -8,9 +8,19 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-MAIN = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+MAIN = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 ALL = MAIN + SOLUTIONS
+
+
+def number(ipynb: Path) -> str:
+    """A notebook's number: the part of its name before the first underscore ("03a" for 03a_non_iid_hospitals)."""
+    return ipynb.name.split("_")[0]
+
+
+def test_notebook_numbers_are_two_digits_with_an_optional_part_letter():
+    assert all(re.fullmatch(r"\d\d[a-z]?", number(p)) for p in ALL), [p.name for p in ALL]
+    assert len({number(p) for p in MAIN}) == len(MAIN), "two notebooks share a number"
 
 
 def twin_of(ipynb: Path) -> Path:
@@ -43,7 +53,7 @@ def test_outputs_come_from_one_clean_top_to_bottom_run(ipynb):
 def test_each_chapter_has_goals_time_prerequisites_plot_exercises_recap(ipynb):
     nb = nbformat.read(ipynb, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert nb.cells[0].source.startswith(f"# {ipynb.name[:2]} ·"), "first cell: '# NN · Title'"
+    assert nb.cells[0].source.startswith(f"# {number(ipynb)} ·"), "first cell: '# NN · Title'"
     for part in ("In this notebook you will", "**Time:**", "**Prerequisites:**", "## Recap", "**Next:**"):
         assert part in text, f"missing {part!r}"
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
@@ -51,7 +61,7 @@ def test_each_chapter_has_goals_time_prerequisites_plot_exercises_recap(ipynb):
     exercises = [c for c in nb.cells if c.cell_type == "code" and re.search(r"= \.\.\.", c.source)
                  and "check_" in c.source]
     assert len(exercises) >= 2, "needs at least two auto-checked exercises left for the learner"
-    assert (NOTEBOOKS / "solutions" / f"{ipynb.name[:2]}_solutions.ipynb").exists(), "no solutions notebook"
+    assert (NOTEBOOKS / "solutions" / f"{number(ipynb)}_solutions.ipynb").exists(), "no solutions notebook"
 
 
 @pytest.mark.parametrize("ipynb", SOLUTIONS, ids=lambda p: p.name)

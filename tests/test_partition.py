@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fedlite import partition
+from fedlite.heterogeneity import partition
 
 
 def covers_exactly_once(parts, n):

@@ -8,8 +8,8 @@ import torch
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
 from fedlite.metrics import evaluate
-from fedlite.models import distance
-from fedlite.personalize import fine_tune, fine_tune_all
+from fedlite.state import copy_state, distance
+from fedlite.heterogeneity.personalize import fine_tune, fine_tune_all
 from fedlite.simulation import round_seed
 
 CONFIG = LocalConfig(lr=0.1, batch_size=8)
@@ -27,10 +27,6 @@ def states_equal(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def snapshot(model):
-    return {k: v.clone() for k, v in model.state_dict().items()}
-
-
 def test_zero_epochs_is_a_copy_of_the_global_model():
     model = fl.make_model("logreg", seed=0, in_features=5)
     personal = fine_tune(model, blobs(), epochs=0, local=CONFIG, seed=0)
@@ -40,7 +36,7 @@ def test_zero_epochs_is_a_copy_of_the_global_model():
 
 def test_fine_tune_equals_copy_then_local_train_and_leaves_the_global_model_alone():
     model = fl.make_model("mlp", seed=1, in_features=5)
-    before = snapshot(model)
+    before = copy_state(model)
     personal = fine_tune(model, blobs(), epochs=3, local=CONFIG, seed=7)
     # Answer key: the plain reference, written out by hand.
     reference = fl.make_model("mlp", seed=1, in_features=5)

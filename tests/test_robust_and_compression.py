@@ -5,9 +5,10 @@ import statistics
 import pytest
 import torch
 
-from fedlite.aggregate import fedavg, krum, median, trimmed_mean, update_problems
-from fedlite.compression import (TopKWithMemory, dequantize, quantize, quantized_bytes, sparse_bytes,
-                                 top_k)
+from fedlite.aggregate import fedavg
+from fedlite.robustness.defences import krum, median, trimmed_mean, update_problems
+from fedlite.robustness.compression import (TopKWithMemory, dequantize, quantize, quantized_bytes,
+    sparse_bytes, top_k)
 
 
 def states_of(*rows):
@@ -116,7 +117,7 @@ def test_error_feedback_residual_carries_what_was_not_sent():
 
 def test_median_in_the_round_loop_survives_a_malicious_hospital():
     import fedlite as fl
-    from fedlite.partition import iid
+    from fedlite.heterogeneity.partition import iid
 
     g = torch.Generator().manual_seed(0)
     y = torch.arange(300) % 2

@@ -14,7 +14,7 @@ spec = importlib.util.spec_from_file_location("student", ROOT / "tools" / "stude
 student = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(student)
 
-MAIN = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MAIN = sorted((ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 EXERCISE = re.compile(r"= \.\.\.")
 
 

@@ -8,7 +8,7 @@ import torch
 
 import fedlite as fl
 from fedlite.client import LocalConfig, local_train
-from fedlite.partition import dirichlet, iid
+from fedlite.heterogeneity.partition import dirichlet, iid
 
 
 def blobs(n=240, d=6, seed=0, shift=0.0):
@@ -102,7 +102,7 @@ def test_same_seed_same_history_other_seed_other_history():
 
     def run(seed):
         model = fl.make_model("cnn", seed=seed)
-        return fl.run_federated(model, clients_of(data, 4), data, rounds=2, fraction=0.5,
+        return fl.run_federated(model, clients_of(data, 4), data, rounds=2, participation=0.5,
                                 local=LocalConfig(batch_size=16), seed=seed, progress=False).rows()
 
     assert run(5) == run(5)
@@ -112,7 +112,7 @@ def test_same_seed_same_history_other_seed_other_history():
 def test_training_learns_and_histories_record_rounds_and_bytes():
     data = blobs()
     model = fl.make_model("mlp", seed=0, in_features=6)
-    history = fl.run_federated(model, clients_of(data, 10), data, rounds=5, fraction=0.3,
+    history = fl.run_federated(model, clients_of(data, 10), data, rounds=5, participation=0.3,
                                local=LocalConfig(batch_size=8, lr=0.1), progress=False)
     assert history.final("accuracy") > 0.9 and history.final("auc") > 0.95
     assert [r.round for r in history.rounds] == [1, 2, 3, 4, 5]
@@ -126,7 +126,7 @@ def test_server_momentum_run_differs_from_fedavg_and_fedavg_equivalent_does_not(
     data, parts = blobs(), clients_of(blobs(), 4)
     def final(server):
         model = fl.make_model("mlp", seed=0, in_features=6)
-        fl.run_federated(model, parts, data, rounds=3, server=server, progress=False)
+        fl.run_federated(model, parts, data, rounds=3, server_optimizer=server, progress=False)
         return model.state_dict()
     plain = final(None)
     assert_states_close(plain, final(fl.ServerMomentum(lr=1.0, momentum=0.0)), atol=1e-6)
@@ -193,8 +193,8 @@ def test_run_federated_rejects_bad_setups():
         fl.run_federated(model, [], data, rounds=1, progress=False)
     with pytest.raises(ValueError, match="rounds must be a positive integer"):
         fl.run_federated(model, [data], data, rounds=0, progress=False)
-    with pytest.raises(ValueError, match=r"fraction of clients per round must be in \(0, 1\]"):
-        fl.run_federated(model, [data], data, rounds=1, fraction=0.0, progress=False)
+    with pytest.raises(ValueError, match=r"participation \(the fraction of clients sampled per round\) must be in \(0, 1\]"):
+        fl.run_federated(model, [data], data, rounds=1, participation=0.0, progress=False)
     with pytest.raises(ValueError, match="one Data per client"):
         fl.run_federated(model, [data, data], data, rounds=1, client_tests=[data], progress=False)
     with pytest.raises(ValueError, match="no samples"):
@@ -255,7 +255,7 @@ def test_no_update_arriving_leaves_the_model_unchanged():
 def test_a_custom_aggregator_and_a_tampering_hook_change_the_result():
     data = blobs()
     parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=0.5, seed=0))
-    unweighted = lambda states, weights: fl.fedavg(states, [1.0] * len(states))  # noqa: E731
+    unweighted = lambda states, num_samples, context: fl.fedavg(states, [1.0] * len(states))  # noqa: E731
 
     def run(**kwargs):
         model = fl.make_model("mlp", seed=0, in_features=6)

@@ -1,6 +1,6 @@
 """Write clean student copies of the course notebooks (``make student``).
 
-A student copy is a main notebook (``notebooks/NN_topic.ipynb``) with
+A student copy is a main notebook (``notebooks/NN_topic.ipynb``, or ``NNa_topic.ipynb`` for a part) with
 
 - every output and execution count cleared, so learners see only what they run themselves;
 - every cell tagged ``solution`` removed (an author may keep a worked answer inline while
@@ -53,9 +53,9 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def write_student_copies(out: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Write a student copy of every main notebook in ``notebooks`` into ``out``; return their paths."""
-    sources = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
+    sources = sorted(notebooks.glob("[0-9][0-9]*_*.ipynb"))
     if not sources:
-        raise RuntimeError(f"no notebooks named NN_topic.ipynb in {notebooks}")
+        raise RuntimeError(f"no notebooks named NN_topic.ipynb (or NNa_topic.ipynb) in {notebooks}")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for source in sources:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fedlite.exercises import Checked, close, unanswered, verdict
-from fedlite.privacy import dp_epsilon
+from fedlite.privacy.dp import dp_epsilon
 
 
 def check_psnr(answer: Any, mse: float) -> Checked:

@@ -75,10 +75,10 @@ FLOWER_TERMS = {
 }
 """The options of the matching exercise, by letter."""
 
-FEDLITE_NAMES = ("run_federated", "local_train", "aggregate=", "fraction=", "ClientResult.num_samples")
+FEDLITE_NAMES = ("run_federated", "local_train", "aggregate=", "participation=", "ClientResult.num_samples")
 """The fedlite names to match, in the order the exercise lists them."""
 
-_MATCHES = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "fraction=": "A",
+_MATCHES = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
             "ClientResult.num_samples": "C"}
 
 _MATCH_HINTS = {
@@ -87,7 +87,7 @@ _MATCH_HINTS = {
     "local_train": "local_train runs at a hospital, on its own data; which option runs on a client?",
     "aggregate=": "aggregate= is only the rule that combines the updates, one step of the round, not the "
                   "whole server program",
-    "fraction=": "fraction= is a number: the share of clients sampled in a round",
+    "participation=": "participation= is a number: the share of clients sampled in a round",
     "ClientResult.num_samples": "n_k is what the weights n_k / n are made of; which value does a client send "
                                 "back next to its weights?",
 }

@@ -100,12 +100,12 @@ plt.show()
 # ## Five hospitals
 #
 # In the next notebooks we pretend these X-rays come from five hospitals that may not pool them.
-# `fedlite.partition.iid` deals the images out at random; each hospital's share is a list of indices
+# `fedlite.heterogeneity.partition.iid` deals the images out at random; each hospital's share is a list of indices
 # into the training set. (Notebook 03 makes the hospitals differ, as real ones do.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from fedlite import partition
+from fedlite.heterogeneity import partition
 
 parts = partition.iid(len(train), 5, seed=0)
 sizes = [len(p) for p in parts]

@@ -43,7 +43,7 @@ import torch
 import fedlite as fl
 from fedlite import plots
 from fedlite.datasets import load_medmnist
-from fedlite.hospitals import make_hospitals
+from fedlite.heterogeneity.hospitals import make_hospitals
 
 xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]

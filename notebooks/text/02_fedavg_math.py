@@ -38,9 +38,11 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from fedlite import LocalConfig, fedavg, local_train, make_model, pool, run_federated
-from fedlite.analysis import distance, flatten, gradient, local_steps, run_until, spread
+from fedlite.measure import gradient, local_steps, spread
+from fedlite.simulation import run_until
+from fedlite.state import copy_state, distance, flatten
 from fedlite.datasets import load_medmnist
-from fedlite.hospitals import make_hospitals
+from fedlite.heterogeneity.hospitals import make_hospitals
 from fedlite.metrics import evaluate
 from fedlite.plots import client_bars, learning_curves
 
@@ -211,7 +213,7 @@ def gd_path(data, steps, lr=0.1):
     model, path = make_model("cnn", seed=0), []
     for s in range(steps):
         local_train(model, data, LocalConfig(epochs=1, batch_size=None, lr=lr), seed=s)
-        path.append(copy.deepcopy(model.state_dict()))
+        path.append(copy_state(model))
     return path
 
 
@@ -483,9 +485,10 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (�
 #   weight by $n_k$.
 # - Rounds to a target fall as local steps per round grow, as in McMahan et al.'s Table 2; our counts
 #   are smaller because our task, model, data and target are.
-# - New in `fedlite.analysis`: `gradient`, `flatten`, `distance`, `spread`, `local_steps`, `run_until`.
+# - New in `fedlite.measure`: `gradient`, `spread`, `local_steps`; in `fedlite.state`: `flatten`, `distance`;
+#   in `fedlite.simulation`: `run_until`.
 #
-# **Next:** [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb): hospitals whose patients and scanners
+# **Next:** [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb): hospitals whose patients and scanners
 # differ, what that does to FedAvg, and what helps.
 #
 # *The datasets and models here are for teaching only: not for clinical use.*

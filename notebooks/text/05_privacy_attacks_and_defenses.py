@@ -35,7 +35,9 @@ import numpy as np
 import torch
 
 import fedlite as fl
-from fedlite import attacks, plots, privacy, secagg
+from fedlite import plots
+from fedlite.privacy import dp, inversion, secagg
+from fedlite.state import copy_state, norm, update_of
 from fedlite.datasets import load_medmnist
 
 torch.set_num_threads(1)  # the attack works on one tiny image at a time: too little to share between cores
@@ -59,32 +61,28 @@ def new_model() -> torch.nn.Module:
     return fl.make_model("cnn", seed=0)
 
 
-def snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {name: t.clone() for name, t in model.state_dict().items()}
-
-
 # %% [markdown]
 # ## 1 · The attack: an X-ray from an update
 #
 # ### What the server receives
 #
-# `run_federated` has a hook, `on_update(round, client, result)`, that decides what of each hospital's
-# result reaches the server. An **honest-but-curious** server follows the protocol to the letter, but
+# `run_federated` has a hook, `on_update(context, client, result)`, that decides what of each hospital's
+# result reaches the server (`context` says which round it is and what the server broadcast). An **honest-but-curious** server follows the protocol to the letter, but
 # keeps a copy of everything it receives:
 
 # %%
 seen = {}
 
 
-def curious_server(round_, client, result):
+def curious_server(context, client, result):
     seen[client] = result.state   # keep a copy of the update...
     return result                 # ...and otherwise do exactly what the protocol says
 
 
 model = new_model()
-sent = snapshot(model)            # the global weights the server broadcast
+sent = copy_state(model)            # the global weights the server broadcast
 fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=curious_server, progress=False)
-update_norm = privacy.update_norm({k: seen[0][k] - sent[k] for k in sent})
+update_norm = norm(update_of(seen[0], sent))
 print(f"hospital A sent {sum(t.numel() for t in seen[0].values()):,} numbers; "
       f"its update w_A - w has L2 norm {update_norm:.4f}")
 
@@ -98,8 +96,8 @@ print(f"hospital A sent {sum(t.numel() for t in seen[0].values()):,} numbers; "
 
 # %%
 attacker = new_model()            # the server's own copy of the model it sent
-target = attacks.gradient_from_update(attacker, sent, seen[0], lr=one_step.lr)
-label = attacks.infer_label(target)
+target = inversion.gradient_from_update(attacker, sent, seen[0], lr=one_step.lr)
+label = inversion.infer_label(target)
 print("gradient of the output bias:", target[-1].numpy().round(4))
 print(f"inferred label: {label}; true label: {hospital_a.y.item()}")
 
@@ -113,7 +111,7 @@ print(f"inferred label: {label}; true label: {hospital_a.y.item()}")
 #
 # The total variation $\mathrm{TV}$ (the mean jump between neighbouring pixels) is a weak prior for
 # smooth images. Because of the cosine, the length of the update does not matter, only its direction.
-# `attacks.invert_gradient` runs 200 Adam steps; each needs a second derivative through the network,
+# `inversion.invert_gradient` runs 200 Adam steps; each needs a second derivative through the network,
 # which PyTorch provides.
 #
 # We score a reconstruction with the mean squared error (MSE) against the true image and with the
@@ -124,11 +122,11 @@ print(f"inferred label: {label}; true label: {hospital_a.y.item()}")
 # *this* patient only if it beats the average.
 
 # %%
-rec = attacks.invert_gradient(attacker, target, [label], steps=200, seed=0)
+rec = inversion.invert_gradient(attacker, target, [label], steps=200, seed=0)
 start = torch.rand((1, 1, 28, 28), generator=torch.Generator().manual_seed(0))  # the attack's random start
-mse_rec = attacks.mse(rec.images, hospital_a.x)
-psnr_none = attacks.psnr(rec.images, hospital_a.x)
-psnr_random, psnr_average = attacks.psnr(start, hospital_a.x), attacks.psnr(average_xray[None], hospital_a.x)
+mse_rec = inversion.mse(rec.images, hospital_a.x)
+psnr_none = inversion.psnr(rec.images, hospital_a.x)
+psnr_random, psnr_average = inversion.psnr(start, hospital_a.x), inversion.psnr(average_xray[None], hospital_a.x)
 print(f"reconstruction: MSE {mse_rec:.5f}, PSNR {psnr_none:.1f} dB")
 print(f"baselines:      random start {psnr_random:.1f} dB, average X-ray {psnr_average:.1f} dB")
 
@@ -166,7 +164,7 @@ check_psnr(my_psnr, mse=0.0025)
 # local steps, and both mix more into a single update. `attack_first(b, e, steps)` lets a hospital that
 # holds the first `b` training X-rays take `e` full-batch SGD steps, and attacks what it sends. For a batch we
 # hand the attacker the labels, as Geiping et al. do for batches (with two classes an attacker could
-# also try every combination). A batch comes back in no particular order, so `attacks.matched_psnr`
+# also try every combination). A batch comes back in no particular order, so `inversion.matched_psnr`
 # pairs each true image with its closest reconstruction before scoring. To save time the attack takes
 # 150 steps here instead of 200, and `lru_cache` remembers each result, so a repeated setting is free.
 
@@ -181,17 +179,17 @@ ATTACK_STEPS = 150
 def attack_first(batch_size, local_steps, steps):
     """The hospital trains on the first `batch_size` X-rays; the server attacks. (images, mean PSNR)"""
     data, model = train.subset(range(batch_size)), new_model()
-    sent = snapshot(model)
+    sent = copy_state(model)
     local = fl.LocalConfig(epochs=local_steps, batch_size=None, lr=0.02, momentum=0.9)
     result = fl.local_train(model, data, local, seed=0)
-    rec = attacks.reconstruct(new_model(), sent, result.state, labels=data.y, steps=steps)
-    return rec.images, float(np.mean(attacks.matched_psnr(rec.images, data.x)))
+    rec = inversion.reconstruct(new_model(), sent, result.state, labels=data.y, steps=steps)
+    return rec.images, float(np.mean(inversion.matched_psnr(rec.images, data.x)))
 
 
 batch_sizes, step_counts = [1, 2, 4, 8], [1, 5, 20]
 by_batch = {b: attack_first(b, 1, ATTACK_STEPS)[1] for b in batch_sizes}
 by_steps = {e: attack_first(1, e, ATTACK_STEPS)[1] for e in step_counts}
-average_by_batch = {b: float(np.mean([attacks.psnr(average_xray, x) for x in train.x[:b]])) for b in batch_sizes}
+average_by_batch = {b: float(np.mean([inversion.psnr(average_xray, x) for x in train.x[:b]])) for b in batch_sizes}
 print("mean PSNR (dB) by batch size (1 step):     ", {b: round(p, 1) for b, p in by_batch.items()})
 print("mean PSNR (dB) by local steps (1 image):   ", {e: round(p, 1) for e, p in by_steps.items()})
 print("average-X-ray baseline (dB) by batch size: ", {b: round(p, 1) for b, p in average_by_batch.items()})
@@ -233,8 +231,8 @@ def explore(batch_size=4, local_steps=1, attack_steps=ATTACK_STEPS):
     """Attack the update of a hospital with `batch_size` X-rays that took `local_steps` SGD steps."""
     data = train.subset(range(batch_size))
     images, mean_psnr = attack_first(batch_size, local_steps, attack_steps)
-    paired = images[attacks.match(images, data.x)]
-    scores = [f"{attacks.psnr(r, x):.1f} dB" for r, x in zip(paired, data.x)]
+    paired = images[inversion.match(images, data.x)]
+    scores = [f"{inversion.psnr(r, x):.1f} dB" for r, x in zip(paired, data.x)]
     plots.image_grid({"X-rays": list(data.x), "rebuilt": list(paired)}, captions={"rebuilt": scores})
     plt.suptitle(f"batch {batch_size}, {local_steps} local step(s): mean PSNR {mean_psnr:.1f} dB", fontsize=10)
     plt.show()
@@ -257,7 +255,7 @@ ipywidgets.interact_manual(explore, batch_size=(1, 16), local_steps=(1, 20), att
 #
 # Each $y_i$ on its own is uniformly random. In the sum, every $r_{ij}$ appears once with $+$ and once
 # with $-$, so $\sum_i y_i = \sum_i x_i$ exactly. Floats do not add exactly (the order of additions
-# changes the last bits), so `fedlite.secagg` first turns each number into an integer, $\mathrm{round}(x
+# changes the last bits), so `fedlite.privacy.secagg` first turns each number into an integer, $\mathrm{round}(x
 # \cdot 2^{24})$, and does all arithmetic modulo $2^{48}$. Here are three hospitals with three numbers
 # each:
 
@@ -285,19 +283,19 @@ print("sum of the y, decoded:", total, "   plain sum of the x:", sum(toy.values(
 # %%
 hospitals = [hospital_a, train.subset(range(100, 116)), train.subset(range(200, 216))]
 model = new_model()
-sent = snapshot(model)
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=0)
+sent = copy_state(model)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=0)
 truth = {}
 
 
-def mask_and_keep_truth(round_, client, result):
+def mask_and_keep_truth(context, client, result):
     truth[client] = secagg.weighted_vector(result)
-    return secure.on_update(round_, client, result)   # only the masked vector leaves the hospital
+    return secure.on_update(context, client, result)  # only the masked vector leaves the hospital
 
 
 fl.run_federated(model, hospitals, test, rounds=1, local=one_step, on_update=mask_and_keep_truth,
                  aggregate=secure.aggregate, progress=False)
-after_secure = snapshot(model)
+after_secure = copy_state(model)
 
 # %%
 plain = new_model()
@@ -319,8 +317,8 @@ print(f"true values span {truth[0].min():+.2f} .. {truth[0].max():+.2f}; "
 # model minus the old one). That update mixes A's X-ray with the 32 X-rays of B and C:
 
 # %%
-rec_sum = attacks.reconstruct(new_model(), sent, after_secure, steps=200)
-psnr_secure = attacks.psnr(rec_sum.images, hospital_a.x)
+rec_sum = inversion.reconstruct(new_model(), sent, after_secure, steps=200)
+psnr_secure = inversion.psnr(rec_sum.images, hospital_a.x)
 print(f"attack on the securely aggregated update: PSNR {psnr_secure:.1f} dB against hospital A's X-ray "
       f"(average-X-ray baseline {psnr_average:.1f} dB; without secure aggregation {psnr_none:.1f} dB)")
 plots.image_grid({"": [hospital_a.x[0], rec.images[0], rec_sum.images[0]]},
@@ -341,11 +339,11 @@ plt.show()
 
 # %%
 model = new_model()
-secure = secagg.SecureFedAvg(model, num_clients=3, session_seed=1)
+secure = secagg.SecureFedAvg(num_clients=3, session_seed=1)
 
 
-def mask_then_lose_c(round_, client, result):
-    masked = secure.on_update(round_, client, result)   # C masks with A and B...
+def mask_then_lose_c(context, client, result):
+    masked = secure.on_update(context, client, result)  # C masks with A and B...
     return None if client == 2 else masked              # ...but its message never arrives
 
 
@@ -374,7 +372,7 @@ check_dangling_masks(my_pairs, hospitals=["A", "B", "C", "D"], dropped=["B", "D"
 #   rounds sum different subsets of hospitals, the server can subtract one sum from another.
 # - **A malicious server.** It can claim that a hospital dropped out in order to unmask it, or collude
 #   with some hospitals. The real protocol uses threshold secret sharing and a second mask per hospital
-#   to resist some of this; our readable version omits both (see the `fedlite/secagg.py` docstring).
+#   to resist some of this; our readable version omits both (see the `fedlite/privacy/secagg.py` docstring).
 # - **Poisoned updates.** The server cannot inspect vectors it cannot see, so it cannot filter out a
 #   faulty or malicious hospital's update either (notebook 06).
 
@@ -395,7 +393,7 @@ check_dangling_masks(my_pairs, hospitals=["A", "B", "C", "D"], dropped=["B", "D"
 #    *noise multiplier* $\sigma$ sets the privacy. The weights are equal because with $n_k/n$ a large
 #    hospital could move the mean by more than $C/m$, and the bound would fail.
 #
-# `privacy.DPFedAvg` does both through the same two hooks. First, the attack. We take the worst case
+# `dp.DPFedAvg` does both through the same two hooks. First, the attack. We take the worst case
 # for hospital A: it is alone in the round, so the model the server releases moves by A's clipped
 # update plus the noise. The clip norm is half of A's update norm (printed in section 1), so clipping
 # really shortens it.
@@ -408,17 +406,17 @@ sigmas = [0.0, 0.01, 0.1, 1.0]
 def released_step(sigma):
     """Global weights before and after one DP-FedAvg round in which hospital A is alone."""
     model = new_model()
-    before = snapshot(model)
-    dp = privacy.DPFedAvg(model, clip=CLIP, noise_multiplier=sigma, seed=0)
-    fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=dp.on_update,
-                     aggregate=dp.aggregate, progress=False)
-    return before, snapshot(model)
+    before = copy_state(model)
+    mechanism = dp.DPFedAvg(clip=CLIP, noise_multiplier=sigma, seed=0)
+    fl.run_federated(model, [hospital_a], test, rounds=1, local=one_step, on_update=mechanism.on_update,
+                     aggregate=mechanism.aggregate, progress=False)
+    return before, copy_state(model)
 
 
 dp_psnr = {}
 for sigma in sigmas:
-    dp_rec = attacks.reconstruct(new_model(), *released_step(sigma), steps=200)
-    dp_psnr[sigma] = (dp_rec.images[0], attacks.psnr(dp_rec.images, hospital_a.x))
+    dp_rec = inversion.reconstruct(new_model(), *released_step(sigma), steps=200)
+    dp_psnr[sigma] = (dp_rec.images[0], inversion.psnr(dp_rec.images, hospital_a.x))
 print("PSNR (dB) by noise multiplier:", {s: round(p, 1) for s, (_, p) in dp_psnr.items()})
 
 # %%
@@ -456,7 +454,7 @@ check_noise_std(my_std, clip=0.1, noise_multiplier=2.0, clients=4)
 # or removing any one hospital's entire data changes the probability of every possible outcome by at
 # most a factor $e^{\varepsilon}$, except with probability $\delta$. Smaller $\varepsilon$ means more
 # privacy. Protecting a whole hospital also protects each of its patients with the same $\varepsilon$.
-# Every round spends some budget: `privacy.dp_epsilon(noise_multiplier, sample_rate, rounds, delta)`
+# Every round spends some budget: `dp.dp_epsilon(noise_multiplier, sample_rate, rounds, delta)`
 # adds it up with Opacus's Rényi-DP accountant. `sample_rate` is the chance that a hospital takes part
 # in a round (1 here: all hospitals, every round). We use $\delta = 10^{-3}$.
 
@@ -464,7 +462,7 @@ check_noise_std(my_std, clip=0.1, noise_multiplier=2.0, clients=4)
 DELTA = 1e-3
 budget_rounds = np.arange(1, 41)
 budget_sigmas = [0.5, 1.0, 2.0, 4.0, 8.0]
-budget = {s: [privacy.dp_epsilon(s, 1.0, int(r), DELTA) for r in budget_rounds] for s in budget_sigmas}
+budget = {s: [dp.dp_epsilon(s, 1.0, int(r), DELTA) for r in budget_rounds] for s in budget_sigmas}
 for s in budget_sigmas:
     print(f"sigma = {s:3g}: epsilon after 1, 10, 40 rounds = "
           f"{budget[s][0]:7.2f} {budget[s][9]:7.2f} {budget[s][39]:7.2f}")
@@ -477,13 +475,13 @@ for s in budget_sigmas:
 # How much accuracy does a given $\varepsilon$ cost? On the X-ray CNN the answer is brutal, as the
 # table in section 4 shows. We therefore trace the curve on a model DP can afford: logistic
 # regression (28 parameters) on the four heart-disease hospitals (Cleveland, Hungary, Switzerland, VA
-# Long Beach). The features are standardized with *federated* statistics (`fedlite.normalize`): only
+# Long Beach). The features are standardized with *federated* statistics (`fedlite.heterogeneity.normalize`): only
 # per-hospital counts, sums and sums of squares leave the hospitals, and secure aggregation could hide
 # even those. Each hospital takes one full-batch step per round, for 10 rounds.
 
 # %%
 from fedlite.datasets import load_heart_disease
-from fedlite.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 heart = load_heart_disease()
 names = list(heart)
@@ -506,21 +504,21 @@ full_batch = fl.LocalConfig(epochs=1, batch_size=None, lr=0.5)
 def heart_run(sigma=None, seed=0):
     """FedAvg on the heart hospitals; with `sigma`, DP-FedAvg. Returns (history, DPFedAvg or None)."""
     model = fl.make_model("logreg", seed=0, in_features=13)
-    dp = None if sigma is None else privacy.DPFedAvg(model, clip=HEART_CLIP, noise_multiplier=sigma, seed=seed)
-    hooks = {} if dp is None else {"on_update": dp.on_update, "aggregate": dp.aggregate}
+    mechanism = None if sigma is None else dp.DPFedAvg(clip=HEART_CLIP, noise_multiplier=sigma, seed=seed)
+    hooks = {} if mechanism is None else {"on_update": mechanism.on_update, "aggregate": mechanism.aggregate}
     history = fl.run_federated(model, heart_train, heart_test, rounds=HEART_ROUNDS, local=full_batch,
                                progress=False, **hooks)
-    return history, dp
+    return history, mechanism
 
 
 reference, _ = heart_run()
 curve = {s: [heart_run(s, seed) for seed in range(3)] for s in budget_sigmas}
-norms = [n for runs in curve.values() for _, dp in runs for n in dp.norms]
+norms = [n for runs in curve.values() for _, mechanism in runs for n in mechanism.norms]
 print(f"no DP: accuracy {reference.final('accuracy'):.3f}, AUC {reference.final('auc'):.3f}; "
       f"median update norm before clipping {np.median(norms):.3f} (C = {HEART_CLIP})")
 for s, runs in curve.items():
     aucs, accs = [h.final("auc") for h, _ in runs], [h.final("accuracy") for h, _ in runs]
-    print(f"sigma = {s:3g}  epsilon = {privacy.dp_epsilon(s, 1.0, HEART_ROUNDS, DELTA):6.2f}  "
+    print(f"sigma = {s:3g}  epsilon = {dp.dp_epsilon(s, 1.0, HEART_ROUNDS, DELTA):6.2f}  "
           f"accuracy {np.mean(accs):.3f} ± {np.std(accs):.3f}  AUC {np.mean(aucs):.3f} ± {np.std(aucs):.3f}")
 
 # %%
@@ -530,7 +528,7 @@ for s in budget_sigmas:
 left.set(yscale="log", xlabel="rounds (every hospital, every round)", ylabel=f"ε at δ = {DELTA:g}",
          title="The budget grows with every round")
 left.legend(fontsize="small", ncol=2)
-epsilons = [privacy.dp_epsilon(s, 1.0, HEART_ROUNDS, DELTA) for s in budget_sigmas]
+epsilons = [dp.dp_epsilon(s, 1.0, HEART_ROUNDS, DELTA) for s in budget_sigmas]
 for key, label, color in [("auc", "AUC", "tab:blue"), ("accuracy", "accuracy", "tab:orange")]:
     values = np.array([[h.final(key) for h, _ in curve[s]] for s in budget_sigmas])
     right.errorbar(epsilons, values.mean(1), yerr=values.std(1), marker="o", capsize=3, color=color,
@@ -563,7 +561,7 @@ plt.show()
 #
 # **Exercise 4.** You will train 20 rounds with all four hospitals ($q = 1$, $\delta = 10^{-3}$), and the
 # ethics board allows at most $\varepsilon = 5$. Which is the *smallest* noise multiplier among the
-# candidates that stays within that budget? (Smaller noise, better model.) Use `privacy.dp_epsilon`.
+# candidates that stays within that budget? (Smaller noise, better model.) Use `dp.dp_epsilon`.
 
 # %%
 candidates = [0.5, 1.0, 2.0, 4.0, 8.0]
@@ -584,7 +582,7 @@ check_smallest_sigma(my_sigma, candidates, target_epsilon=5.0, rounds=20, sample
 # %%
 import time
 
-from fedlite.hospitals import make_hospitals
+from fedlite.heterogeneity.hospitals import make_hospitals
 
 COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
 cost_hospitals = make_hospitals(train, 3, split="iid", seed=0)
@@ -602,35 +600,35 @@ def timed(hook, clock):
 
 
 def timed_run(hooks_for):
-    """Train with the hooks `hooks_for(model)` returns; (history, seconds spent inside the hooks)."""
+    """Train with the hooks `hooks_for()` returns; (history, seconds spent inside the hooks)."""
     model, clock = new_model(), []
-    hooks = {name: timed(hook, clock) for name, hook in hooks_for(model).items()}
+    hooks = {name: timed(hook, clock) for name, hook in hooks_for().items()}
     history = fl.run_federated(model, cost_hospitals, test, rounds=COST_ROUNDS, local=local, progress=False, **hooks)
     return history, sum(clock)
 
 
 # %%
-def secure_hooks(model):
-    secure = secagg.SecureFedAvg(model, num_clients=3)
+def secure_hooks():
+    secure = secagg.SecureFedAvg(num_clients=3)
     return {"on_update": secure.on_update, "aggregate": secure.aggregate}
 
 
 dp_runs = {}
 
 
-def dp_hooks(model, sigma):
-    dp_runs[sigma] = privacy.DPFedAvg(model, clip=COST_CLIP, noise_multiplier=sigma, seed=0)
+def dp_hooks(sigma):
+    dp_runs[sigma] = dp.DPFedAvg(clip=COST_CLIP, noise_multiplier=sigma, seed=0)
     return {"on_update": dp_runs[sigma].on_update, "aggregate": dp_runs[sigma].aggregate}
 
 
-runs = {"none (plain FedAvg)": timed_run(lambda model: {}), "secure aggregation": timed_run(secure_hooks)}
+runs = {"none (plain FedAvg)": timed_run(lambda: {}), "secure aggregation": timed_run(secure_hooks)}
 for sigma in COST_SIGMAS:
-    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda model: dp_hooks(model, sigma))
+    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda: dp_hooks(sigma))
 print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(C = {COST_CLIP})")
 
 # %%
 attack_psnr = [psnr_none, psnr_secure] + [dp_psnr[s][1] for s in COST_SIGMAS]
-epsilon = ["∞", "∞"] + [f"{privacy.dp_epsilon(s, 1.0, COST_ROUNDS, DELTA):.3g}" for s in COST_SIGMAS]
+epsilon = ["∞", "∞"] + [f"{dp.dp_epsilon(s, 1.0, COST_ROUNDS, DELTA):.3g}" for s in COST_SIGMAS]
 print(f"{'defence':<20} {'accuracy':>8} {'AUC':>6} {'defence seconds':>15} {'MB up/hospital/round':>21} "
       f"{'attack PSNR':>12} {'ε':>6}")
 for (name, (history, seconds)), score, eps in zip(runs.items(), attack_psnr, epsilon):
@@ -677,14 +675,14 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 # ## Recap
 #
 # - "Only parameters are shared" is not privacy. From one hospital's update, a curious server rebuilt
-#   the patient's X-ray (`fedlite.attacks`: `gradient_from_update`, `infer_label`, `invert_gradient`,
+#   the patient's X-ray (`fedlite.privacy.inversion`: `gradient_from_update`, `infer_label`, `invert_gradient`,
 #   `reconstruct`, `psnr`). Larger batches and more local steps made *our* attack weaker, but they
 #   guarantee nothing.
-# - **Secure aggregation** (`fedlite.secagg`: `mask`, `unmask_sum`, `SecureFedAvg`) lets the server
+# - **Secure aggregation** (`fedlite.privacy.secagg`: `mask`, `unmask_sum`, `SecureFedAvg`) lets the server
 #   learn only the exact sum. Pairwise masks cancel, a dropout is repaired by revealing the dropped
 #   hospital's seeds, and the attack on the sum failed. It does not protect what the sum reveals, and
 #   it does not stop a malicious server.
-# - **DP-FedAvg** (`fedlite.privacy`: `DPFedAvg`, `dp_epsilon`): clip each update to $C$, then add
+# - **DP-FedAvg** (`fedlite.privacy.dp`: `DPFedAvg`, `dp_epsilon`): clip each update to $C$, then add
 #   noise of std $\sigma C$ to the sum. Clipping alone does nothing against the attack; the noise
 #   defeats it. `dp_epsilon` counts the budget with Opacus's accountant: $\varepsilon$ grows with rounds
 #   and falls with noise, and with four hospitals a small $\varepsilon$ costs real accuracy.
@@ -693,7 +691,7 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 #
 # **Next:** [06 · Systems and robustness](06_systems_and_robustness.ipynb): communication, stragglers and
 # dropouts, and what a faulty or malicious hospital can do to the global model.
-# **Previous:** [04 · Medical use cases](04_medical_use_cases.ipynb).
+# **Previous:** [04b · Patients' devices and drug discovery](04b_devices_and_drug_discovery.ipynb).
 #
 # *The datasets and models are for teaching only: not for clinical use.*
 #

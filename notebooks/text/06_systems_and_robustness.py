@@ -20,7 +20,7 @@
 #
 # **Time:** about 45 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [02 · FedAvg math](02_fedavg_math.ipynb) (local epochs and rounds to a target) and
-# [03 · Non-IID hospitals](03_non_iid_hospitals.ipynb) (the four heart-disease hospitals and federated
+# [03b · Real hospitals](03b_real_hospitals.ipynb) (the four heart-disease hospitals and federated
 # standardization). The `on_update` hook of `run_federated` appeared in
 # [05 · Privacy](05_privacy_attacks_and_defenses.ipynb); we use it for everything here.
 
@@ -43,11 +43,14 @@ import torch
 from matplotlib.ticker import MaxNLocator
 
 import fedlite as fl
-from fedlite import byzantine, plots, systems
-from fedlite.aggregate import fedavg, krum, median, trimmed_mean
+from fedlite import plots
+from fedlite.aggregate import fedavg
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.hospitals import make_hospitals
-from fedlite.models import count_parameters, state_bytes
+from fedlite.heterogeneity.hospitals import make_hospitals
+from fedlite.models import count_parameters
+from fedlite.robustness import compression, defences, malicious, participation
+from fedlite.robustness.defences import krum, median, trimmed_mean
+from fedlite.state import state_bytes
 
 torch.set_num_threads(1)  # our models are tiny: a second thread only adds overhead
 SEED = 0
@@ -143,7 +146,7 @@ for E, h in by_epochs.items():
 # epochs each hospital ran until the target was reached. Compare it across the rows: more local work
 # per round cut the bytes far more than it added to the total computation. On IID hospitals that trade
 # is nearly free; on non-IID ones, long local training lets the local models drift apart
-# (notebook 03), which limits how far it goes.
+# (notebook 03a), which limits how far it goes.
 #
 # ### Compressing the update
 #
@@ -159,10 +162,10 @@ for E, h in by_epochs.items():
 #   bytes. What was not sent is kept in a per-hospital memory and added to the next update, so small
 #   but persistent changes get through eventually.
 #
-# These are `on_update` hooks in `fedlite.systems`: `Quantize` and `TopK`. A hook only receives the
-# hospital's new weights, so to form $\Delta_k$ it must know $w_t$. `systems.Broadcast` keeps a copy:
-# `run_federated` tells it each round's $w_t$ through a third hook, `on_round`, and `server.hooks(...)`
-# returns all three hooks for the run. The hooks set `upload_bytes`, so the run's history counts the compressed size.
+# These are `on_update` hooks in `fedlite.robustness.compression`: `Quantize` and `TopK`. A hook is called
+# as `hook(context, client, result)`: besides the hospital's new weights it receives the round's context,
+# whose `context.broadcast` is the $w_t$ it needs to form $\Delta_k$. The hooks set `upload_bytes`, so the
+# run's history counts the compressed size.
 #
 # Compression pays off over many rounds, so these runs get twice as many rounds as before.
 
@@ -171,31 +174,29 @@ COMPRESSION_ROUNDS = 2 * ROUNDS
 
 
 def compressed_run(name, make_hook):
-    """FedAvg on the X-ray hospitals, each update passed through `make_hook(broadcast)`."""
-    model = new_mlp()
-    server = systems.Broadcast(model)
-    return fl.run_federated(model, xray_hospitals, test, rounds=COMPRESSION_ROUNDS, local=LOCAL, seed=SEED,
-                            name=name, progress=False, **server.hooks(on_update=make_hook(server)))
+    """FedAvg on the X-ray hospitals, each update passed through the hook `make_hook()` returns."""
+    return fl.run_federated(new_mlp(), xray_hospitals, test, rounds=COMPRESSION_ROUNDS, local=LOCAL, seed=SEED,
+                            name=name, progress=False, on_update=make_hook())
 
 
-compression = {}
+codecs = {}
 for name, make_hook in [
-        ("float32 (no compression)", lambda s: None),
-        ("8-bit quantization", lambda s: systems.Quantize(s, bits=8)),
-        ("4-bit quantization", lambda s: systems.Quantize(s, bits=4)),
-        ("top-10% + error feedback", lambda s: systems.TopK(s, ratio=0.1)),
-        ("top-1% + error feedback", lambda s: systems.TopK(s, ratio=0.01)),
-        ("top-1%, no error feedback", lambda s: systems.TopK(s, ratio=0.01, error_feedback=False))]:
-    compression[name] = compressed_run(name, make_hook)
-uncompressed = megabytes_up(compression["float32 (no compression)"])[-1]
+        ("float32 (no compression)", lambda: None),
+        ("8-bit quantization", lambda: compression.Quantize(bits=8)),
+        ("4-bit quantization", lambda: compression.Quantize(bits=4)),
+        ("top-10% + error feedback", lambda: compression.TopK(ratio=0.1)),
+        ("top-1% + error feedback", lambda: compression.TopK(ratio=0.01)),
+        ("top-1%, no error feedback", lambda: compression.TopK(ratio=0.01, error_feedback=False))]:
+    codecs[name] = compressed_run(name, make_hook)
+uncompressed = megabytes_up(codecs["float32 (no compression)"])[-1]
 print(f"{'':26s} {'MB uploaded':>11s} {'vs float32':>10s} {'final accuracy':>14s} {'final AUC':>9s}")
-for name, h in compression.items():
+for name, h in codecs.items():
     mb = megabytes_up(h)[-1]
     print(f"{name:26s} {mb:11.3f} {uncompressed / mb:9.1f}x {h.final():14.3f} {h.final('auc'):9.3f}")
 
 # %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
-for h in compression.values():
+for h in codecs.values():
     for ax, key in [(left, "accuracy"), (right, "auc")]:
         ax.plot(megabytes_up(h), h.metric(key), marker="o", markersize=3, label=h.name)
 left.axhline((test.y == 1).float().mean().item(), color="black", linestyle=":", linewidth=1,
@@ -245,19 +246,19 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # in time. Hospitals are fewer and more reliable than phones, but the same three mechanisms apply:
 #
 # - **partial participation**: the server picks a fraction $C$ of the hospitals per round
-#   (`run_federated(..., fraction=C)`);
-# - **random dropouts**: an update is lost with probability $p$ (`systems.RandomDropout(p)`);
+#   (`run_federated(..., participation=C)`);
+# - **random dropouts**: an update is lost with probability $p$ (`participation.RandomDropout(p)`);
 # - **stragglers**: a hospital whose round takes longer than the deadline is dropped
-#   (`systems.Deadline(speeds, deadline)`).
+#   (`participation.Deadline(speeds, deadline)`).
 #
-# We use the four real heart-disease hospitals of notebook 03 (Cleveland, Hungary, Switzerland, VA Long
+# We use the four real heart-disease hospitals of notebook 03b (Cleveland, Hungary, Switzerland, VA Long
 # Beach) with logistic regression and federated standardization. Their patients differ, so we can ask
 # not only "how accurate?" but "accurate *for whom*?": each hospital's own test patients are
 # evaluated every round (`client_tests`). Each hospital takes one full-batch gradient step per round
 # (learning rate 0.5), for 30 rounds.
 
 # %%
-from fedlite.normalize import federated_mean_std, standardize
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 heart = load_heart_disease()
 HOSPITALS = list(heart)
@@ -278,7 +279,7 @@ def heart_run(name, **settings):
                             client_tests=heart_tests, seed=SEED, name=name, progress=False, **settings)
 
 
-def participation(history):
+def arrival_share(history):
     """Share of the rounds in which each hospital's update reached the server."""
     return np.nan_to_num(history.client_metric("arrived")).mean(axis=0)
 
@@ -292,12 +293,12 @@ def participation(history):
 
 # %%
 speeds = [50.0] * len(HOSPITALS)
-deadline = systems.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
-dropout = systems.RandomDropout(0.3, seed=SEED)
+deadline = participation.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
+dropout = participation.RandomDropout(0.3, seed=SEED)
 who_shows_up = {
     "everyone, every round": heart_run("everyone"),
-    "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", fraction=0.5),
-    "C = 0.25 (1 of 4 per round)": heart_run("C = 0.25", fraction=0.25),
+    "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", participation=0.5),
+    "C = 0.25 (1 of 4 per round)": heart_run("C = 0.25", participation=0.25),
     "random dropout p = 0.3": heart_run("dropout 0.3", on_update=dropout),
     "deadline 2.5 s": heart_run("deadline 2.5 s", on_update=deadline),
 }
@@ -309,7 +310,7 @@ for name, h in who_shows_up.items():
           + f"  {own.min():.3f}")
 print("\nshare of rounds in which each hospital's update arrived:")
 for name, h in who_shows_up.items():
-    print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, participation(h))))
+    print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, arrival_share(h))))
 
 # %% [markdown]
 # Compare each row with the first one. Random absences (a fraction $C$, or random dropouts) cost
@@ -349,7 +350,7 @@ plt.show()
 DEADLINES = [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0]
 sweep = {}
 for seconds in DEADLINES:
-    timer = systems.Deadline(speeds, deadline=seconds, jitter=0.2, seed=SEED)
+    timer = participation.Deadline(speeds, deadline=seconds, jitter=0.2, seed=SEED)
     history = heart_run(f"deadline {seconds} s", on_update=timer)
     waited = sum(timer.round_time(t) for t in range(1, HEART_ROUNDS + 1))
     sweep[seconds] = (waited, history)
@@ -397,9 +398,9 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 #
 # FedAvg computes a (weighted) mean, and a mean has no defence: a single participant can move it
 # anywhere. Four classic ways one hospital can break the model, by accident or on purpose
-# (`fedlite.byzantine`):
+# (`fedlite.robustness.malicious`):
 #
-# | what hospital 0 does | kind | in `fedlite.byzantine` |
+# | what hospital 0 does | kind | in `fedlite.robustness.malicious` |
 # |---|---|---|
 # | trains honestly on **flipped labels** (sick ↔ healthy) | data poisoning | `flip_labels(data)` |
 # | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ | model poisoning | `scaled(broadcast, [0], 10)` |
@@ -417,7 +418,7 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 #   closest, for at most $f$ attackers. It needs $K \ge 2f + 3$ hospitals: 5 for one attacker.
 # - **Update validation**: reject updates with NaN or Inf, or whose change $\lVert w_k - w_t\rVert$ is
 #   more than 3 times the median change of the round, then average the rest with FedAvg
-#   (`byzantine.Validated`). Every rejection is logged.
+#   (`defences.Validated`). Every rejection is logged.
 #
 # We return to the five X-ray hospitals of section 1 and the MLP; hospital 0 (one fifth of the data)
 # misbehaves in every round. Each attack is run against each defence for `ROUNDS` rounds, plus a run
@@ -427,32 +428,28 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 # %%
 BAD = [0]
 ATTACKS = {  # attack name -> (hospitals' data, the hook that tampers with what hospital 0 sends)
-    "no attack": (xray_hospitals, lambda server: None),
-    "label flip": ([byzantine.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)],
-                   lambda server: None),
-    "boosted x10": (xray_hospitals, lambda server: byzantine.scaled(server, BAD, 10)),
-    "sign flip x4": (xray_hospitals, lambda server: byzantine.sign_flipped(server, BAD, 4)),
-    "NaN update": (xray_hospitals, lambda server: byzantine.non_finite_update(BAD)),
+    "no attack": (xray_hospitals, None),
+    "label flip": ([malicious.flip_labels(h) if k in BAD else h for k, h in enumerate(xray_hospitals)], None),
+    "boosted x10": (xray_hospitals, malicious.scaled(BAD, 10)),
+    "sign flip x4": (xray_hospitals, malicious.sign_flipped(BAD, 4)),
+    "NaN update": (xray_hospitals, malicious.non_finite_update(BAD)),
 }
-DEFENCES = {  # defence name -> aggregator, given the run's Broadcast
-    "FedAvg": lambda server: fedavg,
-    "median": lambda server: median,
-    "trimmed mean": lambda server: functools.partial(trimmed_mean, beta=0.2),
-    "Krum": lambda server: functools.partial(krum, f=1),
-    "validation": lambda server: byzantine.Validated(fedavg, server, max_ratio=3.0),
+DEFENCES = {  # defence name -> a fresh aggregator for one run
+    "FedAvg": lambda: fedavg,
+    "median": lambda: median,
+    "trimmed mean": lambda: functools.partial(trimmed_mean, beta=0.2),
+    "Krum": lambda: functools.partial(krum, f=1),
+    "validation": lambda: defences.Validated(fedavg, max_ratio=3.0),
 }
 
 
 def attacked_run(attack, defence):
     """(history or the error message, the aggregator) for one attack against one defence."""
-    data, make_attack = ATTACKS[attack]
-    model = new_mlp()
-    server = systems.Broadcast(model)
-    aggregate = DEFENCES[defence](server)
+    data, tamper = ATTACKS[attack]
+    aggregate = DEFENCES[defence]()
     try:
-        hooks = server.hooks(on_update=make_attack(server), aggregate=aggregate)
-        history = fl.run_federated(model, data, test, rounds=ROUNDS, local=LOCAL, seed=SEED, name=defence,
-                                   progress=False, **hooks)
+        history = fl.run_federated(new_mlp(), data, test, rounds=ROUNDS, local=LOCAL, seed=SEED, name=defence,
+                                   progress=False, on_update=tamper, aggregate=aggregate)
     except RuntimeError as err:      # an aggregator that refuses the update stops the run
         return str(err), aggregate
     return history, aggregate
@@ -574,14 +571,14 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 # - **Bytes:** a round costs $2 \cdot 4d$ bytes per hospital for a float32 model of $d$ parameters;
 #   large models can cost more per round than the data they learn from. More local epochs means fewer
 #   rounds, paid for with computation at the hospitals.
-# - **Compression** of the update $\Delta_k = w_k - w_t$ (`systems.Quantize`, `systems.TopK`):
+# - **Compression** of the update $\Delta_k = w_k - w_t$ (`compression.Quantize`, `compression.TopK`):
 #   8-bit quantization cuts uploads by about 4× at no visible cost; top-k sparsification cuts far more,
-#   and needs error feedback to keep learning. `systems.Broadcast` gives hooks the global model $w_t$.
-# - **Who shows up** (`fraction=C`, `systems.RandomDropout`, `systems.Deadline`): random absences
+#   and needs error feedback to keep learning. Hooks read the global model $w_t$ from the round's `context`.
+# - **Who shows up** (`participation=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
 #   average out over rounds; a deadline does not. It drops the same hospitals every round, here the
 #   largest, and the model stops serving their patients. Measure accuracy per hospital, not only pooled.
 # - **One malicious hospital** breaks FedAvg. The coordinate-wise median, the trimmed mean and Krum
-#   resist it on similar hospitals; update validation (`byzantine.Validated`) rejects broken and
+#   resist it on similar hospitals; update validation (`defences.Validated`) rejects broken and
 #   oversized updates and logs every rejection. None is free: Krum wastes data, and the robust rules
 #   can silence an honest but unusual hospital.
 #

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 07 · Where next: from fedlite to real federated-learning frameworks
 #
-# Everything in this course ran in one Python process: the "hospitals" (and notebook 04's simulated "devices")
+# Everything in this course ran in one Python process: the "hospitals" (and notebook 04b's simulated "devices")
 # were lists of tensors, the "network" was a function call, and `fedlite` was written to be read, not deployed. A real federation
 # needs what we skipped: programs that run at each hospital, encrypted and authenticated connections,
 # identities for every site, jobs that survive a restart, and someone at each site who decides what code
@@ -26,8 +26,9 @@
 # **Time:** about 30 minutes (the notebook itself runs in about ten seconds).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb). The tables also use FedProx and FedBN from
-# [03](03_non_iid_hospitals.ipynb); personalization, the simulated devices with their dropouts and the
-# toy vertical model from [04](04_medical_use_cases.ipynb); secure aggregation and DP from
+# [03a](03a_non_iid_hospitals.ipynb) and the heart-disease hospitals from [03b](03b_real_hospitals.ipynb);
+# personalization from [04a](04a_cross_silo_use_cases.ipynb), the simulated devices with their dropouts
+# and the toy vertical model from [04b](04b_devices_and_drug_discovery.ipynb); secure aggregation and DP from
 # [05](05_privacy_attacks_and_defenses.ipynb); and compression, deadlines, robust aggregation and update
 # validation from [06](06_systems_and_robustness.ipynb).
 #
@@ -47,30 +48,30 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The course in fedlite's words
 #
-# | idea | notebook | in `fedlite` |
+# | idea | notebook | in `fedlite` (module paths under `fedlite/`) |
 # |---|---|---|
 # | the round loop: sample, broadcast, train locally, aggregate, evaluate | 01 | `run_federated(model, clients, test, rounds=...)` |
 # | one hospital's local training, and what it sends back | 01 | `local_train(model, data, LocalConfig(...), seed=...)` → `ClientResult(state, num_samples, loss)` |
-# | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, weights)` |
+# | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, num_samples)` |
 # | FedSGD: one full-batch gradient step per round | 02 | `LocalConfig(epochs=1, batch_size=None)` |
-# | only some hospitals take part in a round | 01 | `fraction=` |
-# | hospitals that differ (non-IID) | 03 | `partition.dirichlet`, `partition.shards`, `partition.quantity_skew`, `hospitals.scanner_shift` |
+# | only some hospitals take part in a round | 01 | `participation=` |
+# | hospitals that differ (non-IID) | 03 | `heterogeneity.partition.dirichlet`, `.shards`, `.quantity_skew`; `heterogeneity.hospitals.scanner_shift` |
 # | FedProx: a leash on local training | 03 | `LocalConfig(mu=...)` |
-# | FedAvgM, FedAdam: a smarter server step | 03 | `server=ServerMomentum(...)`, `server=ServerAdam(...)` |
+# | FedAvgM, FedAdam: a smarter server step | 03 | `server_optimizer=ServerMomentum(...)`, `server_optimizer=ServerAdam(...)` |
 # | FedBN: normalization layers stay at home | 03 | `local_keys=batchnorm_keys(model)` |
-# | feature statistics without pooling rows | 03 | `normalize.federated_mean_std` |
-# | personalization: adapt the global model to each hospital | 04 | `personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
-# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `fraction=C` and `on_update=systems.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
+# | feature statistics without pooling rows | 03 | `heterogeneity.normalize.federated_mean_std` |
+# | personalization: adapt the global model to each hospital | 04 | `heterogeneity.personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
+# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `participation=C` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
 # | vertical FL: same patients, different columns | 04 (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
-# | secure aggregation | 05 | `secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
-# | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.DPFedAvg`, `privacy.dp_epsilon` |
-# | a round deadline that drops slow hospitals | 06 | `systems.Deadline(speeds, deadline)` |
-# | compressed updates | 06 | `systems.Quantize(server, bits=8)`, `systems.TopK(server, ratio)` (error feedback), with `server = systems.Broadcast(model)` and `run_federated(..., **server.hooks(on_update=...))` |
-# | a faulty or malicious hospital | 06 | attacks in `fedlite.byzantine` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `fedlite.aggregate`) |
-# | check every update before aggregating | 06 | `byzantine.Validated(fedavg, server, max_ratio=...)` as the `aggregate` of `server.hooks(...)` |
+# | secure aggregation | 05 | `privacy.secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
+# | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.dp.DPFedAvg`, `privacy.dp.dp_epsilon` |
+# | a round deadline that drops slow hospitals | 06 | `robustness.participation.Deadline(speeds, deadline)` |
+# | compressed updates | 06 | `on_update=robustness.compression.Quantize(bits=8)` or `.TopK(ratio)` (error feedback); a hook reads $w_t$ from its `context.broadcast` |
+# | a faulty or malicious hospital | 06 | attacks in `robustness.malicious` (`flip_labels`, `scaled`, `sign_flipped`, `non_finite_update`); `aggregate=krum`, `median`, `trimmed_mean` (in `robustness.defences`) |
+# | check every update before aggregating | 06 | `aggregate=robustness.defences.Validated(fedavg, max_ratio=...)` |
 # | what happened, round by round | all | `History` |
 #
-# One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03 (the
+# One last run to have a reference: FedAvg on the four heart-disease hospitals of notebook 03b (the
 # natural split that FLamby calls Fed-Heart-Disease), logistic regression, features standardized with
 # federated statistics, 30 rounds of one local epoch. Every model is tested on the pooled test set.
 
@@ -82,14 +83,14 @@ import torch
 from fedlite import LocalConfig, evaluate, local_train, make_model, run_federated
 from fedlite.data import pool
 from fedlite.datasets import load_heart_disease
-from fedlite.normalize import federated_mean_std, standardize
-from fedlite.readers import HEART_FEATURES
+from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, ROUNDS = 0, 30
 heart = load_heart_disease()
 HOSPITALS = list(heart)
 raw_train = [heart[h]["train"] for h in HOSPITALS]
-mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03)
+mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03b)
 trains = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
 tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
 pooled_test = pool(tests)
@@ -209,7 +210,7 @@ check_to_ndarrays(my_to_ndarrays)
 #     return {"accuracy": sum(num_examples * m["accuracy"] for num_examples, m in metrics) / n}
 #
 # def server_fn(context: Context):   # runs at the coordinating server
-#     strategy = FedAvg(fraction_fit=1.0,                # fedlite: fraction=1.0
+#     strategy = FedAvg(fraction_fit=1.0,                # fedlite: participation=1.0
 #                       initial_parameters=ndarrays_to_parameters(to_ndarrays(logreg().state_dict())),
 #                       on_fit_config_fn=lambda server_round: {"seed": server_round},
 #                       evaluate_metrics_aggregation_fn=weighted_accuracy)
@@ -341,7 +342,7 @@ plt.show()
 #   algorithms), or real clients on real sites (to train a model that gets used)? Several tools do both.
 # - **cross-silo or cross-device**: a few institutions, each with many records and a reliable server
 #   (hospitals), or very many devices, each with few records, often offline (phones, wearables)?
-#   Most of this course is cross-silo; notebook 04 simulated the cross-device side: many small devices,
+#   Most of this course is cross-silo; notebook 04b simulated the cross-device side: many small devices,
 #   a few asked per round, some of them dropping out.
 
 # %% [markdown]
@@ -360,8 +361,8 @@ plt.show()
 # | `local_train` → `ClientResult` | `NumPyClient.fit(parameters, config)` → `(parameters, num_examples, metrics)`, wrapped in a `ClientApp` |
 # | `evaluate` on a hospital's own test data | `NumPyClient.evaluate(parameters, config)` → `(loss, num_examples, metrics)` |
 # | `fedavg`, weights $n_k/n$ | the `FedAvg` strategy, weights from `num_examples` |
-# | `fraction=` | `fraction_fit` (`fraction_train` in the Message API) |
-# | `server=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
+# | `participation=` | `fraction_fit` (`fraction_train` in the Message API) |
+# | `server_optimizer=ServerMomentum(...)`, `ServerAdam(...)` | the `FedAvgM` and `FedAdam` strategies (also `FedAdagrad`, `FedYogi`) |
 # | `LocalConfig(mu=...)` (FedProx) | the `FedProx` strategy with `proximal_mu`: it only sends μ, and the client must add the proximal term to its loss |
 # | `local_keys=batchnorm_keys(model)` (FedBN) | a how-to guide, "Implement FedBN": the client keeps its BatchNorm layers |
 # | `aggregate=krum`, `median`, `trimmed_mean` | the `Krum`, `FedMedian` and `FedTrimmedAvg` strategies (also `Bulyan`); multi-Krum is `Krum(num_clients_to_keep=m)` in the `NumPyClient`-era API and a separate `MultiKrum` strategy only in the Message API |
@@ -389,7 +390,7 @@ plt.show()
 # |---|---|
 # | `run_federated(...)` | `tff.learning.algorithms.build_weighted_fed_avg(model_fn, client_optimizer_fn, server_optimizer_fn)` builds a `LearningProcess`; each call of its `next` method is one round |
 # | `LocalConfig` (the local optimizer) | `client_optimizer_fn` |
-# | `server=...` | `server_optimizer_fn` (by default SGD with learning rate 1.0, built by `tff.learning.optimizers.build_sgdm`) |
+# | `server_optimizer=...` | `server_optimizer_fn` (by default SGD with learning rate 1.0, built by `tff.learning.optimizers.build_sgdm`) |
 # | the weights $n_k/n$ | `client_weighting` (by default the number of examples) |
 # | equal weights | `build_unweighted_fed_avg` |
 # | FedSGD | `build_fed_sgd` |
@@ -463,8 +464,8 @@ plt.show()
 # | `make_model("logreg", ...)`, `evaluate` | the dataset's `Baseline`, `BaselineLoss` and `metric` |
 # | `run_federated(..., rounds=R)` | a strategy from `flamby.strategies`, e.g. `FedAvg(training_dataloaders=..., model=..., loss=..., optimizer_class=..., learning_rate=..., num_updates=..., nrounds=R).run()` |
 # | `LocalConfig(epochs=1)` | `num_updates`: a fixed number of local steps per round, not epochs |
-# | `LocalConfig(mu=...)`, `server=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
-# | notebook 03's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
+# | `LocalConfig(mu=...)`, `server_optimizer=ServerAdam(...)` | the `FedProx` and `FedAdam` strategies (also `Scaffold`, `Cyclic`, `FedYogi`, `FedAdagrad`, `FedAvgFineTuning`) |
+# | notebook 03b's comparison table | `flamby/benchmarks/fed_benchmark.py` and the results in `flamby/results/` |
 
 # %% [markdown]
 # ### FATE
@@ -475,7 +476,7 @@ plt.show()
 # (Paillier) and secure multi-party computation. It is the tool in this list built around **vertical**
 # FL, where the parties hold *different columns about the same people*, next to horizontal FL, where they
 # hold the same columns about different people. Every federation of this course was horizontal except one
-# toy: notebook 04 trained a vertical logistic regression on the heart features split between a GP
+# toy: notebook 04b trained a vertical logistic regression on the heart features split between a GP
 # practice and a cardiology clinic. It assumed both parties already list the same patients in the same
 # order, and it sent partial scores and errors in the clear. FATE supplies exactly those two missing
 # pieces: a private set intersection, and encrypted protocols. Its parties are called `guest`, `host`
@@ -486,8 +487,8 @@ plt.show()
 # | a hospital (client) | a party: `guest` or `host` |
 # | the server | the `arbiter` (it coordinates, and aggregates in horizontal jobs) |
 # | `run_federated` with `fedavg` (horizontal FL) | the "Homo" components: `HomoNN` (its trainers `FedAVGClient` and `FedAVGServer`), `HomoLR` |
-# | notebook 04's toy vertical logistic regression (GP and cardiology clinic; no PSI, no encryption) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
-# | none: notebook 04's toy simply assumed the two parties' patients were already lined up | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
+# | notebook 04b's toy vertical logistic regression (GP and cardiology clinic; no PSI, no encryption) | vertical FL: `CoordinatedLR`, `SSHELR`, `HeteroSecureBoost`, ... |
+# | none: notebook 04b's toy simply assumed the two parties' patients were already lined up | the `PSI` component (private set intersection), which finds the shared patients without revealing the others |
 # | `secagg`, `privacy` | secure protocols: Paillier encryption, Diffie-Hellman key exchange |
 # | `normalize.federated_mean_std` | the `Statistics` and `FeatureScale` components |
 
@@ -539,14 +540,14 @@ check_flower_matches(my_matches)
 # The chart places each tool along the two distinctions from the start of the tour: what it runs
 # (simulation or production) and who its clients are (cross-device or cross-silo), one row per tool. The
 # bars are ranges, not points: most tools cover more than one setting, `fedlite` included, whose
-# hospitals are cross-silo while notebook 04's simulated devices stand at the cross-device end. The placement is our reading of each project's own
+# hospitals are cross-silo while notebook 04b's simulated devices stand at the cross-device end. The placement is our reading of each project's own
 # documentation (what it ships and what it says it is for), not a measurement. PySyft is hatched because
 # it governs which code may run on whose data rather than running FedAvg rounds.
 
 # %%
 # name: ((from, to) on simulation 0 ... production 1, (from, to) on cross-device 0 ... cross-silo 1, note)
 TOOLS = {
-    "fedlite (this course)": ((0.00, 0.15), (0.10, 1.00), "one process: simulated hospitals (and devices in 04)"),
+    "fedlite (this course)": ((0.00, 0.15), (0.10, 1.00), "one process: simulated hospitals (and devices in 04b)"),
     "FLamby": ((0.00, 0.25), (0.85, 1.00), "benchmark on real hospital splits"),
     "TensorFlow Federated": ((0.00, 0.35), (0.00, 0.45), "simulation runtime; Google deploys TFF code elsewhere"),
     "Flower": ((0.00, 0.90), (0.00, 1.00), "one app: simulation or deployment, phones to hospitals"),
@@ -612,9 +613,9 @@ check_vertical(my_answer)
 # - **Governance**: who may submit which job, and a record of what ran (Fed-BioMed's training plan
 #   approval, PySyft's code requests).
 # - **Failure**: sites that crash or go offline in the middle of a round, and jobs that must resume
-#   (notebooks 04 and 06 simulated dropouts and deadlines; a framework has to survive real ones).
+#   (notebooks 04b and 06 simulated dropouts and deadlines; a framework has to survive real ones).
 # - **Data engineering**: every hospital formats its records differently; mapping them onto one schema
-#   (and the same preprocessing, as the normalization trap of notebook 03 showed) is often most of the
+#   (and the same preprocessing, as the normalization trap of notebook 03b showed) is often most of the
 #   work.
 #
 # ## Recap

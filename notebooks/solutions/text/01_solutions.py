@@ -11,7 +11,7 @@ import torch
 import fedlite as fl
 from fedlite.datasets import load_medmnist
 from fedlite.exercises.nb01 import check_biggest_gain, check_my_fedavg, check_upload_bytes
-from fedlite.hospitals import make_hospitals
+from fedlite.heterogeneity.hospitals import make_hospitals
 
 xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]

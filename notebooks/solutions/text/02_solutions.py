@@ -5,7 +5,7 @@
 # first: the checks in the notebook give hints without giving the answer away.
 
 # %%
-from fedlite.analysis import local_steps
+from fedlite.measure import local_steps
 from fedlite.exercises.nb02 import check_fedavg_value, check_most_local_steps, check_unweighted_bias
 
 # %% [markdown]
@@ -35,7 +35,7 @@ check_unweighted_bias(my_bias, bias_sizes, bias_prevalences)
 
 # %% [markdown]
 # **Exercise 3.** Count the steps, $u = E \cdot \lceil n_k / B \rceil$, for each setting
-# (`fedlite.analysis.local_steps` does exactly this), and take the largest. Neither the most epochs nor
+# (`fedlite.measure.local_steps` does exactly this), and take the largest. Neither the most epochs nor
 # the smallest batch wins on its own: it is their product with $n_k$ that counts.
 
 # %%

@@ -7,7 +7,7 @@
 # %%
 import numpy as np
 
-from fedlite import privacy
+from fedlite.privacy import dp
 from fedlite.exercises.nb05 import check_dangling_masks, check_noise_std, check_psnr, check_smallest_sigma
 
 # %% [markdown]
@@ -48,6 +48,6 @@ check_noise_std(my_std, clip=clip, noise_multiplier=sigma, clients=m)
 # %%
 # NBVAL_CHECK_OUTPUT
 candidates = [0.5, 1.0, 2.0, 4.0, 8.0]
-within_budget = [s for s in candidates if privacy.dp_epsilon(s, 1.0, 20, 1e-3) <= 5.0]
+within_budget = [s for s in candidates if dp.dp_epsilon(s, 1.0, 20, 1e-3) <= 5.0]
 my_sigma = min(within_budget)
 check_smallest_sigma(my_sigma, candidates, target_epsilon=5.0, rounds=20, sample_rate=1.0, delta=1e-3)

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 import fedlite as fl
-from fedlite.aggregate import median, trimmed_mean
-from fedlite.catalog import HOSPITALS
+from fedlite.robustness.defences import median, trimmed_mean
+from fedlite.datasets.catalog import HOSPITALS
 from fedlite.exercises.nb06 import check_on_time, check_quantized_upload, check_robust_by_hand
 
 HOSPITALS = list(HOSPITALS)
@@ -22,7 +22,7 @@ cnn_state = fl.make_model("cnn", seed=0).state_dict()
 # %% [markdown]
 # **Exercise 1.** Every tensor sends its levels, 4 bits a number, rounded up to whole bytes
 # (`(numel * 4 + 7) // 8` in integer arithmetic), plus 8 bytes for its minimum and its step. Sum over
-# the tensors. `fedlite.compression.quantized_bytes(cnn_state, bits=4)` computes the same.
+# the tensors. `fedlite.robustness.compression.quantized_bytes(cnn_state, bits=4)` computes the same.
 
 # %%
 # NBVAL_CHECK_OUTPUT

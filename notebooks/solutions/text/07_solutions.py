@@ -37,12 +37,12 @@ check_to_ndarrays(my_to_ndarrays)
 # - `aggregate=` is only the combination rule, one step of the round: in Flower the strategy's
 #   `aggregate_train` method (`aggregate_fit` in the `NumPyClient` era). Swapping `FedAvg` for `Krum`
 #   swaps exactly that method.
-# - `fraction=` is the share of clients per round: the strategy's `fraction_train` (`fraction_fit`).
+# - `participation=` is the share of clients per round: the strategy's `fraction_train` (`fraction_fit`).
 # - $n_k$ (`ClientResult.num_samples`) is the `num_examples` that `fit` returns next to the weights.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_matches = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "fraction=": "A",
+my_matches = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
               "ClientResult.num_samples": "C"}
 assert set(my_matches) == set(FEDLITE_NAMES) and set(my_matches.values()) == set(FLOWER_TERMS)
 check_flower_matches(my_matches)
@@ -51,7 +51,7 @@ check_flower_matches(my_matches)
 # **Exercise 3.** The registry and the sequencing lab know *many of the same patients* but hold
 # *different columns* about them (outcomes on one side, gene panels on the other): that is vertical FL.
 # Horizontal FL, the setting of almost every federation in the course, splits the patients and keeps the
-# columns; notebook 04's toy vertical model on the heart features is the exception, and it simply assumed
+# columns; notebook 04b's toy vertical model on the heart features is the exception, and it simply assumed
 # the patients were already lined up. Here they are not, and neither party may reveal the patients the
 # other lacks, which is what a private set intersection solves. FATE is built for this: its `PSI`
 # component finds the shared patients without revealing the others, then vertical components

@@ -1,0 +1,92 @@
+"""Checks for the exercises of ``04b_devices_and_drug_discovery``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from fedlite.exercises import Checked, close, not_a_complete_dict, unanswered, verdict
+
+SCALES = ("cross-silo", "cross-device")
+PARTITIONS = ("horizontal", "vertical")
+
+SCENARIOS = {
+    "smartwatches": "50,000 patients' smartwatches learn to spot atrial fibrillation from their own "
+                    "owner's heart-rhythm recordings",
+    "hospital_and_insurer": "a hospital (diagnoses, lab results) and a health insurer (claims, prescriptions) "
+                            "hold different information about the same patients and train one risk model",
+    "pharma_toxicity": "five drug companies train one toxicity model, each on its own molecules, all "
+                       "described by the same kind of chemical fingerprint",
+}
+"""The scenarios of the last exercise: name -> what happens."""
+
+_SETTINGS = {
+    "smartwatches": ("cross-device", "horizontal"),
+    "hospital_and_insurer": ("cross-silo", "vertical"),
+    "pharma_toxicity": ("cross-silo", "horizontal"),
+}
+
+_SCALE_HINT = ("cross-device means very many small, unreliable clients (a person's phone or watch); "
+               "cross-silo means a few organisations, each with many records, reliably online")
+_PARTITION_HINT = ("horizontal means the parties hold different patients (rows) described by the same "
+                   "features (columns); vertical means the same patients, different features")
+
+
+def check_expected_arrivals(answer: Any, num_clients: int, participation: float, dropout: float) -> Checked:
+    """Exercise: how many updates reach the server per round, on average, when the fraction
+    ``participation`` of ``num_clients`` is asked and each drops out with probability ``dropout``."""
+    if unanswered(answer):
+        return Checked(False)
+    asked = max(1, round(participation * num_clients))
+    expected = asked * (1 - dropout)
+    if np.ndim(answer) > 0:
+        return verdict(False, "", "give one number: the average count of updates per round")
+    if close(answer, asked) and dropout > 0:
+        return verdict(False, "", "that is how many devices are *asked*; some of them drop out before "
+                                  "their update arrives")
+    if close(answer, asked * dropout) and dropout != 0.5:
+        return verdict(False, "", "that is how many updates are *lost* on average; the question asks how "
+                                  "many arrive")
+    if close(answer, num_clients * (1 - dropout)) and participation < 1:
+        return verdict(False, "", "not every device is asked: only a fraction C of them is chosen each round")
+    if close(answer, participation * (1 - dropout)) or close(answer, 1 - dropout):
+        return verdict(False, "", "that is a probability; multiply by the number of devices to get a count")
+    return verdict(close(answer, expected, rel=1e-6),
+                   "C·K devices are asked and each arrives with probability 1 - p, so on average "
+                   "C·K·(1 - p) updates are averaged",
+                   "count the devices asked per round (C·K), then keep the share that does not drop out")
+
+
+def _setting(value: Any) -> tuple[str | None, str | None] | None:
+    """``("cross-silo", "vertical")`` in any order and spelling, or ``None`` if it is not a pair of words."""
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        return None
+    words = [str(v).strip().lower().replace(" ", "-").replace("_", "-") for v in value]
+    if len(words) != 2:
+        return None
+    scale = next((w for w in words if w in SCALES), None)
+    part = next((w for w in words if w in PARTITIONS), None)
+    return scale, part
+
+
+def check_fl_settings(answer: Any) -> Checked:
+    """Exercise: label each of :data:`SCENARIOS` with its FL setting, a pair
+    ``(cross-silo | cross-device, horizontal | vertical)``."""
+    if unanswered(answer):
+        return Checked(False)
+    hint = not_a_complete_dict(answer, list(SCENARIOS), ask="label every scenario",
+                               example='{"smartwatches": ("cross-silo", "vertical"), ...}')
+    if hint is not None:
+        return hint
+    for name, (scale, part) in _SETTINGS.items():
+        given = _setting(answer[name])
+        if given is None or None in given:
+            return verdict(False, "", f"{name}: give a pair of one scale ({' or '.join(SCALES)}) and one "
+                                      f"partition ({' or '.join(PARTITIONS)})")
+        if given[0] != scale:
+            return verdict(False, "", f"{name}: look at the scale again. {_SCALE_HINT}")
+        if given[1] != part:
+            return verdict(False, "", f"{name}: look at who holds which columns. {_PARTITION_HINT}")
+    return verdict(True, "the scale says who the clients are (people's devices or organisations), the "
+                         "partition says whether they share patients or features", "")
