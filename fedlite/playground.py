@@ -21,13 +21,15 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from scipy import stats
 
-from fedlite import aggregate as rules
-from fedlite import byzantine, partition, privacy, systems
+from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig
 from fedlite.data import Data, pool
+from fedlite.heterogeneity import partition
+from fedlite.heterogeneity.hospitals import scanner_shift
 from fedlite.history import History
-from fedlite.hospitals import scanner_shift
 from fedlite.models import make_model
+from fedlite.privacy import dp
+from fedlite.robustness import compression, defences, malicious, participation
 from fedlite.server import ServerAdam, ServerMomentum
 from fedlite.simulation import batchnorm_keys, run_centralized, run_federated, run_local_only
 
@@ -85,9 +87,9 @@ class Settings:
             raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}")
         if self.noise_multiplier < 0:
             raise ValueError(f"noise_multiplier must be >= 0 (0 = no DP), got {self.noise_multiplier!r}")
-        if self.noise_multiplier > 0 and (self.aggregator != "mean" or self.algorithm in ("FedAvgM", "FedAdam")):
+        if self.noise_multiplier > 0 and self.aggregator != "mean":
             raise ValueError("DP-FedAvg adds its noise to the plain mean: with noise_multiplier > 0 choose "
-                             "aggregator 'mean' and an algorithm without a server optimizer")
+                             "aggregator 'mean'")
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (for titles and the generated code)."""
@@ -116,7 +118,7 @@ def federation(data: str = "heart", hospitals: int = 4, split: str = "iid", alph
     The X-ray model is the small MLP (fast enough to follow a slider), or the SmallCNN with
     BatchNorm when ``norm`` (FedBN needs BatchNorm layers to keep local)."""
     from fedlite.datasets import load_heart_disease, load_medmnist
-    from fedlite.normalize import federated_mean_std, standardize
+    from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
     if data == "heart":
         heart = load_heart_disease()
@@ -158,17 +160,18 @@ def local_config(s: Settings) -> LocalConfig:
                        mu=s.mu if s.algorithm == "FedProx" else 0.0)
 
 
-def _aggregator(s: Settings, server: systems.Broadcast) -> Callable:
-    return {"mean": lambda: rules.fedavg, "median": lambda: rules.median,
-            "trimmed mean": lambda: functools.partial(rules.trimmed_mean, beta=0.2),
-            "Krum": lambda: functools.partial(rules.krum, f=1),
-            "validation": lambda: byzantine.Validated(rules.fedavg, server, max_ratio=3.0)}[s.aggregator]()
+def _aggregator(s: Settings) -> Callable:
+    return {"mean": lambda: fedavg, "median": lambda: defences.median,
+            "trimmed mean": lambda: functools.partial(defences.trimmed_mean, beta=0.2),
+            "Krum": lambda: functools.partial(defences.krum, f=1),
+            "validation": lambda: defences.Validated(fedavg, max_ratio=3.0)}[s.aggregator]()
 
 
-def _compressor(s: Settings, server: systems.Broadcast) -> Callable | None:
-    return {"none": None, "8-bit": systems.Quantize(server, bits=8), "4-bit": systems.Quantize(server, bits=4),
-            "top-10% + error feedback": systems.TopK(server, ratio=0.1),
-            "top-10%, no error feedback": systems.TopK(server, ratio=0.1, error_feedback=False)}[s.compression]
+def _compressor(s: Settings) -> Callable | None:
+    return {"none": lambda: None, "8-bit": lambda: compression.Quantize(bits=8),
+            "4-bit": lambda: compression.Quantize(bits=4),
+            "top-10% + error feedback": lambda: compression.TopK(ratio=0.1),
+            "top-10%, no error feedback": lambda: compression.TopK(ratio=0.1, error_feedback=False)}[s.compression]()
 
 
 def run_once(s: Settings, seed: int) -> History:
@@ -176,27 +179,26 @@ def run_once(s: Settings, seed: int) -> History:
     shuffling and DP noise."""
     fed = federation_for(s)
     model = make_model(fed.model, seed=seed, **fed.model_kwargs)
-    server = systems.Broadcast(model)
-    clients = [byzantine.flip_labels(c) if k == BAD and s.attack == "label flip" else c
+    clients = [malicious.flip_labels(c) if k == BAD and s.attack == "label flip" else c
                for k, c in enumerate(fed.clients)]
-    hooks = [systems.RandomDropout(s.dropout, seed=seed)] if s.dropout > 0 else []
+    hooks = [participation.RandomDropout(s.dropout, seed=seed)] if s.dropout > 0 else []
     if s.attack == "sign flip":
-        hooks.append(byzantine.sign_flipped(server, [BAD], 4))
+        hooks.append(malicious.sign_flipped([BAD], 4))
     elif s.attack == "boost":
-        hooks.append(byzantine.scaled(server, [BAD], 10))
-    if _compressor(s, server) is not None:
-        hooks.append(_compressor(s, server))
-    aggregate = _aggregator(s, server)
+        hooks.append(malicious.scaled([BAD], 10))
+    if s.compression != "none":
+        hooks.append(_compressor(s))
+    aggregate = _aggregator(s)
     if s.noise_multiplier > 0:
-        dp = privacy.DPFedAvg(model, clip=s.clip_norm, noise_multiplier=s.noise_multiplier, seed=seed)
-        hooks.append(dp.on_update)
-        aggregate = dp.aggregate
+        private = dp.DPFedAvg(clip=s.clip_norm, noise_multiplier=s.noise_multiplier, seed=seed)
+        hooks.append(private.on_update)
+        aggregate = private.aggregate
     optimizer = {"FedAvgM": ServerMomentum(lr=1.0, momentum=0.9), "FedAdam": ServerAdam(lr=0.01)}.get(s.algorithm)
     return run_federated(model, clients, fed.test, rounds=s.rounds, local=local_config(s),
-                         fraction=s.participation, server=optimizer, client_tests=fed.client_tests,
+                         participation=s.participation, server_optimizer=optimizer, client_tests=fed.client_tests,
                          local_keys=batchnorm_keys(model) if s.algorithm == "FedBN" else (),
-                         seed=seed, name=s.algorithm, progress=False,
-                         **server.hooks(on_update=systems.chain(*hooks) if hooks else None, aggregate=aggregate))
+                         aggregate=aggregate, on_update=participation.chain(*hooks) if hooks else None,
+                         seed=seed, name=s.algorithm, progress=False)
 
 
 @functools.lru_cache(maxsize=64)
@@ -251,7 +253,7 @@ def play(s: Settings, seeds: Sequence[int] | None = None) -> Outcome:
     runs = [run_once(s, seed) for seed in seeds]
     fedavg = [_fedavg_reference(key, seed) for seed in seeds]
     refs = [_references(key, seed) for seed in seeds]
-    epsilon = (privacy.dp_epsilon(s.noise_multiplier, s.participation, s.rounds, s.delta)
+    epsilon = (dp.dp_epsilon(s.noise_multiplier, s.participation, s.rounds, s.delta)
                if s.noise_multiplier > 0 else None)
     return Outcome(s, runs, fedavg, [c for c, _ in refs], [a for _, a in refs], federation_for(s).names, epsilon)
 

@@ -12,7 +12,7 @@ from fedlite import playground as pg
 from fedlite.client import LocalConfig
 from fedlite.history import History, Round
 from fedlite.models import make_model
-from fedlite.privacy import dp_epsilon
+from fedlite.privacy.dp import dp_epsilon
 from fedlite.simulation import run_federated
 
 

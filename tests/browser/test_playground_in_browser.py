@@ -14,6 +14,10 @@ import jlab  # tests/browser/jlab.py
 pytestmark = pytest.mark.browser
 
 
+def slug(name: str) -> str:
+    return re.sub(r"\W+", "_", name)
+
+
 def control(page, kind: str, label: str):
     return page.locator(f".widget-{kind}:has(label:text-is({label!r}))").first
 
@@ -55,7 +59,7 @@ def test_playground_reacts_to_alpha_algorithm_and_attack(lab, browser, screensho
         line = wait_update(page, summary, line)
         seconds.append(float(re.search(r"updated in ([\d.]+) s", line).group(1)))
         image.scroll_into_view_if_needed()
-        page.screenshot(path=screenshots / f"playground_{i}_{re.sub(r'\W+', '_', name)}.png")
+        page.screenshot(path=screenshots / f"playground_{i}_{slug(name)}.png")
         assert image.screenshot() != pixels, f"{name}: the figure did not change"
         if i >= 3:  # from here on every step changes the numbers the verdict reads
             assert verdict.inner_text() != said, f"{name}: the verdict did not change ({said!r})"
