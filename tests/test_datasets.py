@@ -18,6 +18,8 @@ from fedlite.datasets.catalog import DATASETS, HOSPITALS
 from fedlite.datasets.download import ChecksumError, md5sum
 from fedlite.datasets.synthetic import SyntheticDataWarning
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def class_counts(data) -> list[int]:
     return np.bincount(data.y.numpy(), minlength=2).tolist()
@@ -249,3 +251,41 @@ def test_python_dash_m_fedlite_datasets_list_runs(empty_data_dir):
     # Assert
     assert done.returncode == 0, done.stderr
     assert str(empty_data_dir) in done.stdout and "missing" in done.stdout
+
+
+def test_twin_facts_are_the_real_files_facts(real_data_dir):
+    # The synthetic twins reproduce facts measured on the official files (tools/twin_facts.py);
+    # re-measure them and compare, so a changed file or a hand edit cannot go unnoticed.
+    import importlib.util
+
+    from fedlite.datasets import twin_facts
+    spec = importlib.util.spec_from_file_location("twin_tool", REPO / "tools" / "twin_facts.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    labels, continuous = tool.measure()
+    assert labels == twin_facts.LABELS
+    assert continuous == twin_facts.HEART_CONTINUOUS
+
+
+def test_synthetic_twins_keep_real_labels_and_heart_moments(real_data_dir):
+    # Same label sequence (so label-based partitions give the same hospitals) and, per heart
+    # hospital split, the same sum and number of zeros of each continuous feature.
+    for name in ("pneumoniamnist", "breastmnist"):
+        real, twin = datasets.load_medmnist(name), synthetic.synthetic_medmnist(name, seed=5)
+        assert all(torch.equal(real[s].y, twin[s].y) for s in real)
+    real, twin = datasets.load_heart_disease(), synthetic.synthetic_heart_disease(seed=5)
+    columns = list(synthetic.HEART_CONTINUOUS_COLUMNS.values())
+    for h in HOSPITALS:
+        for s in ("train", "test"):
+            r, t = real[h][s].x.double()[:, columns], twin[h][s].x.double()[:, columns]
+            assert torch.equal(real[h][s].y, twin[h][s].y)
+            assert torch.allclose(r.sum(0), t.sum(0), atol=1e-3)
+            assert torch.equal((r == 0).sum(0)[:-1], (t == 0).sum(0)[:-1])  # oldpeak: roughly
+            assert torch.allclose(r.std(0), t.std(0), rtol=0.05, atol=0.05)
+
+
+def test_label_packing_round_trips_and_refuses_non_binary():
+    y = np.array([1, 0, 0, 1, 1, 1, 0, 1, 1])  # 9 labels: not a whole number of bytes
+    assert np.array_equal(synthetic.unpack_labels(synthetic.pack_labels(y), len(y)), y)
+    with pytest.raises(ValueError, match="binary"):
+        synthetic.pack_labels(np.array([0, 2]))

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from fedlite.datasets import available, data_dir, fetch, get_info, status
+from fedlite.datasets.download import missing_files
 
 
 def _cli_list() -> int:
@@ -17,7 +18,12 @@ def _cli_list() -> int:
     for name in available():
         info = get_info(name)
         where = data_dir() / info.subdir if info.files else "inside scikit-learn"
-        print(f"  {name:<25} {status(name):<9} {where}")
+        state = status(name)
+        print(f"  {name:<25} {state:<9} {where}")
+        if state == "partial":
+            missing = missing_files(name)
+            print(f"  {'':<25} only {len(info.files) - len(missing)} of {len(info.files)} files; "
+                  f"missing: {', '.join(missing)}")
     return 0
 
 

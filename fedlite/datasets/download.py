@@ -102,12 +102,15 @@ def download_file(url: str, dest: Path, md5: str, *, name: str = "",
         If the server cannot be reached or the transfer breaks off.
     ChecksumError
         If the downloaded bytes do not have MD5 ``md5``.
-    In every failure case neither ``dest`` nor a temporary file is left behind
-    (nor the folder, if this call created it).
+    NotWritable
+        If ``dest``'s folder cannot be created or written (a read-only data directory).
+    In every failure case neither ``dest`` nor a temporary file is left behind,
+    nor any folder this call created (e.g. an empty ``$FEDLITE_DATA``).
     """
-    new_folder = not dest.parent.exists()
-    tmp = _temp_file_next_to(dest)
+    new_folders = _missing_folders(dest.parent)
+    tmp = None
     try:
+        tmp = _temp_file_next_to(dest)
         with open(tmp, "wb") as out:
             actual = _stream(url, out, timeout=timeout, progress=progress, label=dest.name)
             out.flush()
@@ -116,12 +119,26 @@ def download_file(url: str, dest: Path, md5: str, *, name: str = "",
             raise checksum_error(name or dest.stem, url, md5, actual)
         os.replace(tmp, dest)
     except BaseException:  # also Ctrl-C: clean up, then re-raise
-        tmp.unlink(missing_ok=True)
-        if new_folder:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        for folder in new_folders:  # deepest first, e.g. <FEDLITE_DATA>/medmnist, then <FEDLITE_DATA>
             with contextlib.suppress(OSError):
-                dest.parent.rmdir()  # only succeeds if the folder is still empty
+                folder.rmdir()  # only succeeds if the folder is still empty
         raise
     return dest
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+class NotWritable(DataNotAvailable):
+    """A file is missing and the data directory cannot take a download (read-only)."""
 
 
 def _temp_file_next_to(dest: Path) -> Path:
@@ -130,8 +147,8 @@ def _temp_file_next_to(dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     except OSError as err:
-        raise RuntimeError(f"cannot write to {dest.parent} ({err}); set FEDLITE_DATA to a "
-                           "writable folder") from err
+        raise NotWritable(f"cannot write to {dest.parent} ({err}); set FEDLITE_DATA to a "
+                          "writable folder") from err
     os.close(fd)
     return Path(name)
 
@@ -201,12 +218,24 @@ def _download(info: DatasetInfo, spec: FileSpec, *, base_url: str | None = None,
 
 def offline_error(info: DatasetInfo, spec: FileSpec, cause: Exception) -> DataNotAvailable:
     """The error for "not cached and cannot download": what is missing and three ways to fix it."""
+    folder = data_dir() / info.subdir
+    if isinstance(cause, NotWritable):
+        return NotWritable(
+            f"{spec.name} of dataset {info.name!r} is not in {folder}, and that folder cannot "
+            f"take a download ({cause}). Fix: copy the file into {folder}, or set FEDLITE_DATA "
+            f"to a writable folder and run `python -m fedlite.datasets fetch {info.name}`.")
     return DataNotAvailable(
-        f"{spec.name} of dataset {info.name!r} is not in {data_dir() / info.subdir} and could "
+        f"{spec.name} of dataset {info.name!r} is not in {folder} and could "
         f"not be downloaded ({cause}). Fix: connect to the internet and run "
         f"`python -m fedlite.datasets fetch {info.name}` (or `make data`); or set FEDLITE_MIRROR "
         f"to a local mirror URL; or copy the files (e.g. from a USB stick) into a folder "
         f"with a {info.subdir}/ subfolder and set FEDLITE_DATA to that folder.")
+
+
+def missing_files(name: str) -> list[str]:
+    """Names of the dataset's files that are not in the data directory (cached or not, unverified)."""
+    info = get_info(name)
+    return [spec.name for spec in info.files if not file_path(info, spec).is_file()]
 
 
 def ensure_files(name: str, *, progress: bool = True) -> list[Path]:
@@ -214,9 +243,11 @@ def ensure_files(name: str, *, progress: bool = True) -> list[Path]:
 
     A cached file with a wrong checksum is an error (``ChecksumError``), never
     silently replaced; a missing file that cannot be downloaded raises
-    :class:`DataNotAvailable`.
+    :class:`DataNotAvailable` (:class:`NotWritable` if the folder is read-only),
+    naming the missing files when only some are there.
     """
     info = get_info(name)
+    missing = missing_files(name)
     paths = []
     for spec in info.files:
         path = file_path(info, spec)
@@ -225,6 +256,13 @@ def ensure_files(name: str, *, progress: bool = True) -> list[Path]:
             if actual != spec.md5:
                 raise checksum_error(name, path, spec.md5, actual)
         else:
-            _download(info, spec, progress=progress)
+            try:
+                _download(info, spec, progress=progress)
+            except DataNotAvailable as err:
+                if len(missing) == len(info.files):
+                    raise
+                raise type(err)(f"only {len(info.files) - len(missing)} of {len(info.files)} files "
+                                f"of {name!r} are in {path.parent}; missing: {', '.join(missing)}. "
+                                f"{err}") from err
         paths.append(path)
     return paths

@@ -1,16 +1,22 @@
 """Offline fallback: synthetic twins of the course datasets, announced loudly.
 
 On a machine with neither network nor cached files a lesson can still run on
-a *synthetic twin*: same shapes, classes, split sizes, class counts and
-hospital structure as the real data (taken from :mod:`fedlite.datasets.catalog`),
-generated deterministically from ``seed``, with class-dependent structure so
-models still visibly learn. Nothing computed on it says anything about real
+a *synthetic twin*. It keeps what the lessons count -- shapes, classes, split
+sizes, the real **label sequence** of every split (so every label-based
+partition gives the real hospital sizes and class mixes), and for the heart
+hospitals the real per-split mean and standard deviation of each continuous
+feature (:mod:`fedlite.datasets.twin_facts`, measured on the official files by
+``tools/twin_facts.py``) -- while images and feature rows are generated
+deterministically from ``seed``, with class-dependent structure so models still
+visibly learn. Nothing a model learns from it says anything about real
 patients, so every use raises a :class:`SyntheticDataWarning` and shows a
-banner. ``FEDLITE_REQUIRE_REAL_DATA=1`` turns the fallback into an error.
+banner, and the loaders flag it (``splits.synthetic``). ``FEDLITE_REQUIRE_REAL_DATA=1``
+turns the fallback into an error.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import sys
 import warnings
@@ -65,9 +71,29 @@ def _rng(*keys: int | str) -> np.random.Generator:
     return np.random.default_rng(ints)
 
 
-def _labels(rng: np.random.Generator, counts: tuple[int, ...]) -> np.ndarray:
-    """Exactly ``counts[c]`` samples of class ``c``, in random order."""
-    return rng.permutation(np.repeat(np.arange(len(counts)), counts))
+def pack_labels(y: np.ndarray) -> str:
+    """Binary labels as text: packed bits, zlib-compressed, base64 (see :func:`unpack_labels`)."""
+    y = np.asarray(y)
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("pack_labels stores binary labels only (0 or 1)")
+    return base64.b64encode(zlib.compress(np.packbits(y.astype(np.uint8)).tobytes(), 9)).decode()
+
+
+def unpack_labels(text: str, n: int) -> np.ndarray:
+    """The ``n`` labels stored by :func:`pack_labels`, as ``int64``."""
+    bits = np.frombuffer(zlib.decompress(base64.b64decode(text)), dtype=np.uint8)
+    return np.unpackbits(bits, count=n).astype(np.int64)
+
+
+def real_labels(key: str, counts: tuple[int, ...]) -> np.ndarray:
+    """The real label sequence of split ``key`` (e.g. ``"breastmnist/train"``), checked against ``counts``."""
+    from fedlite.datasets.twin_facts import LABELS
+
+    y = unpack_labels(LABELS[key], sum(counts))
+    if tuple(np.bincount(y, minlength=len(counts))) != tuple(counts):
+        raise RuntimeError(f"twin_facts labels of {key} disagree with the catalog's class counts "
+                           f"{counts}; regenerate them with tools/twin_facts.py")
+    return y
 
 
 def _smooth(rng: np.random.Generator, n: int, size: int = 28, coarse: int = 7) -> np.ndarray:
@@ -90,14 +116,14 @@ def synthetic_medmnist(name: str, *, seed: int = 0) -> dict[str, Data]:
 
     with fixed smooth fields ``a`` (anatomy) and ``p`` (what separates the two
     classes), a smooth random field ``e`` and white noise ``z`` per image.
-    Split sizes and class counts equal the real ones.
+    Split sizes, class counts and the order of the labels equal the real ones.
     """
     info = get_info(name)
     anatomy, pattern = _smooth(_rng(seed, name, "templates"), 2)
     splits = {}
     for split, counts in info.class_counts.items():
         rng = _rng(seed, name, split)
-        y = _labels(rng, counts)
+        y = real_labels(f"{name}/{split}", counts)
         sign = (2 * y - 1)[:, None, None]
         x = (0.5 + 0.12 * anatomy + 0.03 * sign * pattern + 0.12 * _smooth(rng, len(y))
              + 0.03 * rng.normal(size=(len(y), 28, 28)))
@@ -105,9 +131,12 @@ def synthetic_medmnist(name: str, *, seed: int = 0) -> dict[str, Data]:
     return splits
 
 
-# Per feature: (mean without disease, shift with disease, std, hospital spread).
-_HEART_CONTINUOUS = {"age": (50, 5, 8, 3), "trestbps": (130, 5, 17, 5), "chol": (235, 10, 50, 25),
-                     "thalach": (150, -20, 20, 8), "oldpeak": (0.4, 1.0, 0.8, 0.2)}
+# Continuous heart features: column in HEART_FEATURES, decimals kept, and the shift with disease
+# in standard deviations (older, higher blood pressure and cholesterol, lower maximum heart rate,
+# more ST depression), so a model still has something to learn.
+HEART_CONTINUOUS_COLUMNS = {"age": 0, "trestbps": 2, "chol": 3, "thalach": 5, "oldpeak": 7}
+_DECIMALS = {"age": 0, "trestbps": 0, "chol": 0, "thalach": 0, "oldpeak": 1}
+_SHIFT = {"age": 0.6, "trestbps": 0.3, "chol": 0.2, "thalach": -1.0, "oldpeak": 1.25}
 _HEART_BINARY = {"sex": (0.6, 0.2), "fbs": (0.12, 0.05), "exang": (0.15, 0.45)}  # P(1|y=0), shift
 _CP = np.array([[0.10, 0.30, 0.35, 0.25], [0.05, 0.07, 0.13, 0.75]])  # P(cp = 1..4 | y)
 _RESTECG = np.array([0.6, 0.2, 0.2])  # P(restecg = 0..2)
@@ -116,31 +145,59 @@ _RESTECG = np.array([0.6, 0.2, 0.2])  # P(restecg = 0..2)
 def synthetic_heart_disease(*, seed: int = 0) -> dict[str, dict[str, Data]]:
     """A synthetic twin of Fed-Heart-Disease: 4 hospitals, 13 raw features, same counts.
 
-    Features are drawn given the label (disease raises age, ST depression
-    ``oldpeak``, exercise angina and asymptomatic chest pain ``cp = 4``,
-    lowers max heart rate ``thalach``), plus a per-hospital offset so the
-    hospitals differ, in the column order of :data:`fedlite.datasets.readers.HEART_FEATURES`.
+    Each hospital split keeps its real label sequence and, for every continuous
+    feature, its real sum (so means, and federated means, are exact), its real
+    standard deviation (up to rounding) and its real number of zeros -- e.g.
+    cholesterol is 0 ("not recorded") throughout Switzerland and in 22 of VA's
+    85 training rows, as in the real files. Given the label, disease shifts each
+    continuous feature by a fixed number of standard deviations and raises
+    exercise angina and asymptomatic chest pain (``cp = 4``). Columns follow
+    :data:`fedlite.datasets.readers.HEART_FEATURES`.
     """
+    from fedlite.datasets.twin_facts import HEART_CONTINUOUS
+
     info = get_info("heart_disease")
     out: dict[str, dict[str, Data]] = {}
-    for h, hospital in enumerate(HOSPITALS):
-        offsets = _rng(seed, "heart", hospital).normal(size=len(_HEART_CONTINUOUS))
+    for hospital in HOSPITALS:
         out[hospital] = {}
         for split in ("train", "test"):
+            key = f"{hospital}/{split}"
             rng = _rng(seed, "heart", hospital, split)
-            y = _labels(rng, info.class_counts[f"{hospital}/{split}"])
-            out[hospital][split] = make_data(_heart_rows(rng, y, offsets), y)
+            y = real_labels(f"heart_disease/{key}", info.class_counts[key])
+            out[hospital][split] = make_data(_heart_rows(rng, y, HEART_CONTINUOUS[key]), y)
     return out
 
 
-def _heart_rows(rng: np.random.Generator, y: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    cont = {k: np.maximum(0, rng.normal(m + d * y + s * o, sd))
-            for (k, (m, d, sd, s)), o in zip(_HEART_CONTINUOUS.items(), offsets)}
+def _with_moments(rng: np.random.Generator, signal: np.ndarray, total: float, std: float,
+                  zeros: int, decimals: int) -> np.ndarray:
+    """``signal`` plus noise, shaped to the real column: ``zeros`` rows exactly 0 (a value
+    "not recorded", like cholesterol in Switzerland and VA), the others rescaled so the whole
+    column has sum ``total`` and standard deviation ``std``, rounded to ``decimals``; then a
+    few rows are nudged by one unit so that rounding does not change the sum."""
+    n, unit = len(signal), 10.0 ** -decimals
+    x = np.zeros(n)
+    rest = np.sort(rng.permutation(n)[zeros:])  # the rows with a recorded value
+    if len(rest):
+        mean = total / len(rest)
+        var = max((std ** 2 + (total / n) ** 2) * n / len(rest) - mean ** 2, 0.0)
+        z = signal[rest] + rng.normal(size=len(rest))
+        z = (z - z.mean()) / (z.std() or 1.0)
+        x[rest] = np.round(mean + np.sqrt(var) * z, decimals)
+        missing = int(round((total - x.sum()) / unit))  # a few units lost to rounding
+        rows = rng.choice(rest, size=abs(missing), replace=abs(missing) > len(rest))
+        np.add.at(x, rows, np.sign(missing) * unit)
+    return np.round(x, decimals)
+
+
+def _heart_rows(rng: np.random.Generator, y: np.ndarray,
+                facts: dict[str, tuple[float, float, int]]) -> np.ndarray:
+    cont = {k: _with_moments(rng, _SHIFT[k] * y, *facts[k], _DECIMALS[k])
+            for k in HEART_CONTINUOUS_COLUMNS}
     binary = {k: (rng.random(len(y)) < p + d * y).astype(float)
               for k, (p, d) in _HEART_BINARY.items()}
     cp = np.array([rng.choice(4, p=_CP[c]) + 1 for c in y])
     restecg = rng.choice(3, size=len(y), p=_RESTECG)
-    columns = [cont["age"].round(), binary["sex"], cont["trestbps"].round(), cont["chol"].round(),
-               binary["fbs"], cont["thalach"].round(), binary["exang"], cont["oldpeak"].round(1),
+    columns = [cont["age"], binary["sex"], cont["trestbps"], cont["chol"], binary["fbs"],
+               cont["thalach"], binary["exang"], cont["oldpeak"],
                cp == 2, cp == 3, cp == 4, restecg == 1, restecg == 2]
     return np.column_stack(columns).astype(np.float64)

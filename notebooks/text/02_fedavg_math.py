@@ -55,8 +55,10 @@ from fedlite.plots import client_bars, learning_curves
 # children's hospital and a family practice would. All models are tested on the official test set.
 
 # %%
+xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
-xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]
 N_IMAGES = 1000  # of 4,708; scaled down for speed
 subset = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[:N_IMAGES]))

@@ -96,8 +96,10 @@ def show(table, names, key):
 # worth there.
 
 # %%
+heart = load_heart_disease()  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
-heart = load_heart_disease()
 HOSPITALS = list(heart)
 raw_train = [heart[h]["train"] for h in HOSPITALS]
 raw_test = [heart[h]["test"] for h in HOSPITALS]
@@ -241,10 +243,12 @@ check_fedavg_weight(my_swiss_weight, train_sizes, "switzerland")
 # shows them*.
 
 # %%
+breast = load_medmnist("breastmnist")  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
 from fedlite.heterogeneity.hospitals import scanner_shift
 
-breast = load_medmnist("breastmnist")
 us_train, us_test = breast["train"], breast["test"]
 SITES, SHARES = ["large", "mid A", "mid B", "clinic"], [0.45, 0.30, 0.17, 0.08]
 order = np.random.default_rng(SEED).permutation(len(us_train))

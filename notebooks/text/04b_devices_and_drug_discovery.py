@@ -78,8 +78,10 @@ SEED = 0
 # unequal sizes.
 
 # %%
+xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-data banner appears here
+
+# %%
 # NBVAL_CHECK_OUTPUT
-xray = load_medmnist("pneumoniamnist")
 half = xray["train"].subset(partition.iid(len(xray["train"]), 2, seed=SEED)[0])
 dev_test = xray["test"].subset(range(0, len(xray["test"]), 2))  # every second test X-ray, for speed
 NUM_DEVICES, PARTICIPATION, DEV_ROUNDS = 100, 0.1, 20
