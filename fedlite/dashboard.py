@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import ipywidgets as w
 
@@ -34,6 +34,7 @@ def _controls() -> dict[str, w.Widget]:
         "batch_size": w.Dropdown(options=[("8", 8), ("16", 16), ("32", 32), ("64", 64), ("256 (full batch)", 256)], value=256,
                                  description="batch size B", **pick),
         "lr": w.FloatLogSlider(0.5, base=10, min=-3, max=0.5, step=0.1, description="learning rate η", **slider),
+        "momentum": w.FloatSlider(0.0, min=0.0, max=0.9, step=0.1, description="local momentum", **slider),
         "algorithm": w.Dropdown(options=pg.ALGORITHMS, description="algorithm", **pick),
         "mu": w.FloatLogSlider(0.1, base=10, min=-3, max=1, step=0.25, description="FedProx μ", **slider),
         "participation": w.FloatSlider(1.0, min=0.25, max=1.0, step=0.25, description="participation q", **slider),
@@ -49,8 +50,13 @@ def _controls() -> dict[str, w.Widget]:
     }
 
 
+DATA_DEFAULTS = {"heart": {k: getattr(pg.Settings(), k) for k in ("batch_size", "lr", "momentum", "rounds")},
+                 "xray": {k: v for k, v in pg.XRAY.items() if k != "data"}}
+"""Switching the data switches local training to what suits it (full-batch logistic regression; SGD
+with momentum on mini-batches for the X-ray MLP)."""
+
 GROUPS = {"data": ("data", "hospitals", "split", "alpha", "scanner"),
-          "local training": ("epochs", "batch_size", "lr", "algorithm", "mu"),
+          "local training": ("epochs", "batch_size", "lr", "momentum", "algorithm", "mu"),
           "who shows up · privacy": ("participation", "dropout", "noise_multiplier", "clip_norm", "delta"),
           "attack · defence · bytes": ("attack", "aggregator", "compression", "seeds", "rounds")}
 
@@ -102,6 +108,9 @@ class Playground:
     def _changed(self, change: dict | None) -> None:
         if self._quiet:
             return
+        if change is not None and change["owner"] is self.controls["data"]:
+            # each dataset has its own sensible local training (as in the notebooks): switch to it
+            self.set(replace(self.settings(), **DATA_DEFAULTS[change["new"]]))
         try:
             settings = self.settings()
         except ValueError as err:  # a combination the course does not define: say why, run nothing

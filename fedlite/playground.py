@@ -60,6 +60,7 @@ class Settings:
     epochs: int = 1
     batch_size: int = 256
     lr: float = 0.5
+    momentum: float = 0.0
     algorithm: str = "FedAvg"
     mu: float = 0.1
     participation: float = 1.0
@@ -156,7 +157,7 @@ def federation_for(s: Settings) -> Federation:
 
 
 def local_config(s: Settings) -> LocalConfig:
-    return LocalConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr,
+    return LocalConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, momentum=s.momentum,
                        mu=s.mu if s.algorithm == "FedProx" else 0.0)
 
 
@@ -221,7 +222,7 @@ def _references(s: Settings, seed: int) -> tuple[History, History]:
 
 def _reference_key(s: Settings) -> Settings:
     """The settings the references depend on (data, local training, rounds); the rest set to defaults."""
-    keep = ("data", "hospitals", "split", "alpha", "scanner", "epochs", "batch_size", "lr", "rounds")
+    keep = ("data", "hospitals", "split", "alpha", "scanner", "epochs", "batch_size", "lr", "momentum", "rounds")
     return replace(Settings(), **{k: getattr(s, k) for k in keep},
                    algorithm="FedBN" if s.algorithm == "FedBN" and s.data == "xray" else "FedAvg")
 
@@ -308,11 +309,11 @@ def as_code(s: Settings) -> str:
     ])
 
 
-XRAY = dict(data="xray", batch_size=32, lr=0.2, rounds=5)
+XRAY = dict(data="xray", batch_size=32, lr=0.05, momentum=0.9, rounds=8)  # the course's SGD with momentum
 
 PRESETS: dict[str, Settings] = {
     "01 · FedAvg vs centralized vs local, unequal X-ray hospitals":
-        Settings(**XRAY, hospitals=5, split="quantity skew", alpha=1.0),
+        Settings(**XRAY, hospitals=5, split="quantity skew", alpha=3.0),
     "02 · more local epochs (E = 5) on X-rays": Settings(**XRAY, epochs=5),
     "03 · label skew α = 0.1 on X-rays, FedProx": Settings(**XRAY, split="label skew", alpha=0.1,
                                                             algorithm="FedProx", mu=0.1, seeds=3),
