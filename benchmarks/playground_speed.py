@@ -16,11 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fedlite import playground as pg  # noqa: E402
@@ -36,7 +32,6 @@ def update(settings: pg.Settings) -> tuple[float, float]:
     pg.verdict(out)
     fig = pg.figure(out)
     fig.savefig(io.BytesIO(), format="png", dpi=72)
-    plt.close(fig)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 

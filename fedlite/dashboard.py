@@ -140,8 +140,6 @@ class Playground:
 
     def update(self, settings: pg.Settings | None = None) -> pg.Outcome | None:
         """Run ``settings`` (default: the controls) and redraw; ``None`` if a newer change cancelled it."""
-        import matplotlib.pyplot as plt
-
         settings = settings or self.settings()
         start = time.perf_counter()
         self.progress.description, self.progress.bar_style, self.progress.value = "running…", "info", 0.0
@@ -156,7 +154,6 @@ class Playground:
         fig = pg.figure(out)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=72)
-        plt.close(fig)
         self.image.value = buffer.getvalue()
         self.verdict.value = f"<b>verdict:</b> {pg.verdict(out)}"
         self.seconds = time.perf_counter() - start

@@ -335,10 +335,15 @@ def _band(ax, runs: list[History], key: str, label: str, style: dict) -> None:
 
 
 def figure(out: Outcome):
-    """Three panels: test AUC and accuracy per round against the references, and who gains per hospital."""
-    import matplotlib.pyplot as plt
+    """Three panels: test AUC and accuracy per round against the references, and who gains per hospital.
 
-    fig, (auc, acc, bars) = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+    A bare ``Figure`` (not pyplot's): the dashboard draws it in a background thread, and pyplot would
+    also show it under the next cell that runs.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    auc, acc, bars = fig.subplots(1, 3)
     curves = [(out.runs, "this run", {"color": "C3", "lw": 2.2}), (out.fedavg, "FedAvg", {"color": "C0"}),
               (out.centralized, "centralized", {"color": "k", "ls": "--"}),
               (out.local_only, "local only (mean)", {"color": "C7", "ls": ":"})]

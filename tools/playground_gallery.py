@@ -10,11 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from fedlite import playground  # noqa: E402
@@ -30,7 +25,6 @@ def main() -> int:
         fig = playground.figure(outcome)
         fig.suptitle(f"{title}\n{playground.verdict(outcome)}", fontsize=9)
         fig.savefig(OUT / f"{name}.png", dpi=55)
-        plt.close(fig)
         print(f"{name}.png  {title}")
     return 0
 
