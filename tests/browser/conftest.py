@@ -38,6 +38,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 READY_SECONDS = 90
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A terminated run (CI timeout, kill) still stops JupyterLab and Chromium: SIGTERM ends pytest
+    through SystemExit, which runs the fixtures' ``finally`` blocks."""
+    if "browser" in (config.getoption("markexpr") or ""):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"{__name__}: terminated"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the browser tests unless the run selected them (``-m browser``)."""
     if "browser" in (config.getoption("markexpr") or ""):
@@ -194,6 +201,10 @@ def browser(chromium_context: object) -> Iterator[Browser]:
     try:
         yield result
     finally:
+        try:  # stop this page's kernels now: each holds the course's data in memory
+            page.evaluate("() => window.jupyterapp && window.jupyterapp.serviceManager.sessions.shutdownAll()")
+        except Exception:  # noqa: BLE001 (the server's own shutdown stops them anyway)
+            pass
         page.close()
 
 
