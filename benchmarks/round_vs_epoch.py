@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     data = images()
-    clients = fl.split(data, iid(len(data), 10, seed=0))
+    clients = fl.subsets(data, iid(len(data), 10, seed=0))
     test = data.subset(range(624))
     config = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05)
     model = fl.make_model("cnn", seed=0)

@@ -6,7 +6,7 @@ Start reading at :mod:`fedlite.simulation` (the round loop), then
 
 from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig, local_train
-from fedlite.data import Data, make_data, pool, split
+from fedlite.data import Data, make_data, pool, subsets
 from fedlite.environment import limit_threads
 from fedlite.history import History
 from fedlite.metrics import evaluate
@@ -22,5 +22,5 @@ limit_threads()  # a container's CPU quota, not the host's core count (see fedli
 __all__ = [
     "Data", "History", "LocalConfig", "RoundContext", "ServerAdam", "ServerMomentum", "batchnorm_keys",
     "evaluate", "fedavg", "federated_round", "local_train", "make_data", "make_model", "pool",
-    "run_centralized", "run_federated", "run_local_only", "split", "start_federation",
+    "run_centralized", "run_federated", "run_local_only", "start_federation", "subsets",
 ]

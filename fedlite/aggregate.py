@@ -70,7 +70,8 @@ def normalize_weights(weights: Sequence[float], count: int) -> Tensor:
     return w / w.sum()
 
 
-def fedavg(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
+def fedavg(states: Sequence[State], num_samples: Sequence[float],
+           context: RoundContext | None = None) -> dict[str, Tensor]:
     """FedAvg: the weighted average ``sum_k (n_k / n) w_k`` of client states.
 
     Parameters
@@ -101,7 +102,8 @@ def fedavg(states: Sequence[State], num_samples: Sequence[float], context: Round
     return out
 
 
-def fedavg_loop(states: Sequence[State], num_samples: Sequence[float], context: RoundContext | None = None) -> dict[str, Tensor]:
+def fedavg_loop(states: Sequence[State], num_samples: Sequence[float],
+                context: RoundContext | None = None) -> dict[str, Tensor]:
     """The same FedAvg written as the plainest possible loop (the answer key).
 
     Used by the tests to check :func:`fedavg`; read this one first if the

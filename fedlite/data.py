@@ -74,6 +74,6 @@ def pool(parts: Sequence[Data]) -> Data:
     return Data(torch.cat([p.x for p in parts]), torch.cat([p.y for p in parts]))
 
 
-def split(data: Data, parts: Sequence[np.ndarray]) -> list[Data]:
+def subsets(data: Data, parts: Sequence[np.ndarray]) -> list[Data]:
     """Cut ``data`` into clients, one per index array (from ``fedlite.heterogeneity.partition``)."""
     return [data.subset(idx) for idx in parts]

@@ -79,10 +79,12 @@ def client_bars(values: dict[str, Sequence[float]], *, client_names: Sequence[st
     return ax
 
 
-def federation_diagram(hospitals: Sequence[str] = ("Hospital A", "Hospital B", "Hospital C", "Hospital D"),
+def federation_diagram(hospitals: Sequence[str] = ("Hospital A", "Hospital B", "Hospital C", "Hospital D",
+                                                   "Hospital E"),
                        *, ax: Axes | None = None) -> Axes:
-    """The picture behind FL: one server, several hospitals; weights travel, patient data stays put."""
-    ax = _axes(ax, (7, 3.6))
+    """The picture behind FL: one server, several hospitals (the course's five by default); weights
+    travel, patient data stays put."""
+    ax = _axes(ax, (1.6 * len(hospitals) + 1, 3.6))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
     ax.axis("off")
@@ -91,7 +93,7 @@ def federation_diagram(hospitals: Sequence[str] = ("Hospital A", "Hospital B", "
             bbox={**box, "facecolor": "#fde9c8"})
     xs = np.linspace(1.3, 8.7, len(hospitals))
     for x, name in zip(xs, hospitals):
-        ax.text(x, 1.0, f"{name}\npatient data stays", ha="center", va="center", fontsize=9,
+        ax.text(x, 1.0, f"{name}\npatient data stays", ha="center", va="center", fontsize=8,
                 bbox={**box, "facecolor": "#dbe9f6"})
         ax.annotate("", xy=(x - 0.15, 1.7), xytext=(5 - 0.15, 4.6),
                     arrowprops={"arrowstyle": "->", "color": "tab:blue", "linewidth": 1.2})

@@ -29,6 +29,7 @@ test set.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -147,8 +148,8 @@ def _aggregate(federation: Federation, results: dict[int, ClientResult], context
                            f"{err}. Usual causes: a learning rate so high that a client diverged, or a faulty "
                            "or malicious update (validate updates first: fedlite.robustness.defences.Validated)."
                            ) from err
-    server = federation.server_optimizer
-    return server.step(context.broadcast, averaged) if server else averaged
+    optimizer = federation.server_optimizer
+    return optimizer.step(context.broadcast, averaged) if optimizer else averaged
 
 
 def _evaluate(model: nn.Module, federation: Federation, clients: Sequence[Data], test: Data,
@@ -253,16 +254,20 @@ def run_centralized(model: nn.Module, train: Data, test: Data, *, epochs: int,
 
 def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epochs: int,
                    local: LocalConfig = LocalConfig(), client_tests: Sequence[Data] | None = None,
-                   seed: int = 0, name: str = "Local only", progress: bool = True) -> History:
+                   seed: int = 0, name: str = "Local only",
+                   progress: bool = True) -> tuple[History, list[nn.Module]]:
     """Every client trains its own copy of ``model`` alone; nothing is shared.
 
-    Each epoch, client ``k``'s model is evaluated on ``client_tests[k]`` (or on
-    the shared ``test`` set if none are given). ``Round.test`` is the
-    ``n_k / n``-weighted average of the clients' models on the shared test set.
+    Returns the history and the clients' trained models (``models[k]`` is
+    client ``k``'s; ``model`` itself is left as it came). Each epoch, client
+    ``k``'s model is evaluated on ``client_tests[k]`` (or on the shared ``test``
+    set if none are given). ``Round.test`` is the ``n_k / n``-weighted average
+    of the clients' models on the shared test set.
     """
     _check_run(clients, epochs, 1.0, client_tests)
     one_epoch = replace(local, epochs=1)
-    states = [copy_state(model) for _ in clients]
+    start = copy_state(model)
+    states = [copy_state(start) for _ in clients]
     weights = np.array([len(c) for c in clients]) / sum(len(c) for c in clients)
     history = History(name)
     for t in trange(1, epochs + 1, desc=name, disable=not progress):
@@ -276,7 +281,11 @@ def run_local_only(model: nn.Module, clients: Sequence[Data], test: Data, *, epo
             per_client[k] = {"n": result.num_samples, "train_loss": result.loss, **own}
         mean = {key: float(np.dot(weights, [m[key] for m in on_test])) for key in on_test[0]}
         history.rounds.append(Round(t, mean, per_client))
-    return history
+    models = [copy.deepcopy(model) for _ in clients]
+    for local_model, state in zip(models, states):
+        local_model.load_state_dict(state)
+    model.load_state_dict(start)
+    return history, models
 
 
 def run_until(model: nn.Module, clients: Sequence[Data], test: Data, *, target: float, max_rounds: int,

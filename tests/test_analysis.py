@@ -36,7 +36,7 @@ def test_gradient_matches_a_hand_derived_logistic_regression_gradient():
 
 def test_pooled_gradient_is_the_n_k_weighted_average_of_hospital_gradients():
     data = blobs(n=157)
-    parts = fl.split(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=2))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=2))
     model = fl.make_model("mlp", seed=0, in_features=5)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     pooled = flatten(gradient(model, fl.pool(parts)))
@@ -88,7 +88,7 @@ def test_local_steps_rejects_nonsense():
 
 def test_run_until_stops_at_the_target_and_is_reproducible():
     data = blobs(n=200)
-    parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=1.0, seed=0))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 3, alpha=1.0, seed=0))
     config = LocalConfig(epochs=1, batch_size=20, lr=0.1)
     h1 = run_until(fl.make_model("logreg", seed=0, in_features=5), parts, data, target=0.9, key="accuracy",
                    max_rounds=30, local=config)

@@ -9,10 +9,10 @@ from fedlite.history import History, Round
 
 def test_fedavg_weight_checker(capsys):
     sizes = [100, 300]
-    assert nb00.check_fedavg_weight(0.75, sizes, hospital=1)
-    assert not nb00.check_fedavg_weight(300, sizes, hospital=1)          # n_k instead of n_k / n
+    assert nb00.check_fedavg_weight(0.75, sizes, client=1)
+    assert not nb00.check_fedavg_weight(300, sizes, client=1)          # n_k instead of n_k / n
     assert "divide it by n" in capsys.readouterr().out
-    assert not nb00.check_fedavg_weight(..., sizes, hospital=1)
+    assert not nb00.check_fedavg_weight(..., sizes, client=1)
     assert "not yet" in capsys.readouterr().out
 
 

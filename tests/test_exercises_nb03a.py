@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fedlite.exercises.nb03a import check_remedy, check_single_class_hospitals
+from fedlite.exercises.nb03a import check_label_skew, check_single_class_hospitals
+from fedlite.measure import label_skew
 
 SHARDS = np.array([[0, 471], [136, 335], [0, 471], [235, 236], [235, 236]])  # 2 single-class hospitals
 
@@ -51,23 +52,42 @@ def test_single_class_untouched_says_not_yet(capsys):
     assert not ok and "not yet" in out
 
 
-# --- Exercise 2: the remedy -----------------------------------------------------------------
+# --- Exercise 2: the label skew by hand -------------------------------------------------------
 
-@pytest.mark.parametrize("answer", ["fedbn", "FedBN", " Fed-BN "])
-def test_remedy_right_answer_passes(capsys, answer):
-    ok, out = run(check_remedy, capsys, answer)
+# Three hospitals of UNEQUAL size (40, 60, 30 samples), worked by hand: the overall mix is
+# p = (4/13, 9/13); the distances 1/2 sum_c |p_kc - p_c| are |1/4 - 4/13| = 3/52, |1/2 - 4/13| = 5/26
+# and 4/13; weighted by 40/130, 60/130, 30/130 they sum to 30/169.
+HAND = np.array([[10, 30], [30, 30], [0, 30]])
+SKEW = 30 / 169
+
+
+def test_the_hand_key_equals_fedlite_label_skew():
+    assert label_skew(HAND) == pytest.approx(SKEW, rel=1e-12)
+
+
+@pytest.mark.parametrize("answer", [SKEW, np.float32(SKEW), round(SKEW, 4)])
+def test_label_skew_right_answer_passes(capsys, answer):
+    ok, out = run(check_label_skew, capsys, answer, HAND)
     assert ok and "✓" in out
 
 
-@pytest.mark.parametrize("answer, hint", [
-    ("fedprox", "label"), ("FedAvgM", "momentum"), ("fedadam", "step size"),
-    ("scaffold", "pick one of"), (3, "string"),
+@pytest.mark.parametrize("wrong, hint", [
+    ((3 / 52 + 5 / 26 + 4 / 13) / 3, "plain average"),       # unweighted mean of the distances
+    (2 * SKEW, "factor 1/2"),                               # forgot the 1/2
+    (np.array([3 / 52, 5 / 26, 4 / 13]), "one number"),     # one value per hospital
+    (0.5, "n_k / n-weighted sum"),                          # anything else: the general hint
 ])
-def test_remedy_wrong_answers_get_a_targeted_hint(capsys, answer, hint):
-    ok, out = run(check_remedy, capsys, answer)
+def test_label_skew_wrong_answers_get_a_targeted_hint(capsys, wrong, hint):
+    ok, out = run(check_label_skew, capsys, wrong, HAND)
     assert not ok and "✗" in out and hint in out
+    assert f"{SKEW:.3f}" not in out  # the solution is never printed on a wrong answer
 
 
-def test_remedy_untouched_says_not_yet(capsys):
-    ok, out = run(check_remedy, capsys, ...)
+def test_label_skew_rejects_an_empty_hospital():
+    with pytest.raises(ValueError, match="every hospital"):
+        check_label_skew(0.1, np.array([[1, 2], [0, 0]]))
+
+
+def test_label_skew_untouched_says_not_yet(capsys):
+    ok, out = run(check_label_skew, capsys, ..., HAND)
     assert not ok and "not yet" in out

@@ -19,7 +19,7 @@ def run(check, capsys, *args):
 
 @pytest.mark.parametrize("answer", [30 / 486, np.float32(30 / 486), round(30 / 486, 4)])
 def test_weight_right_answer_passes(capsys, answer):
-    ok, out = run(check_fedavg_weight, capsys, answer, SIZES)
+    ok, out = run(check_fedavg_weight, capsys, answer, SIZES, "switzerland")
     assert ok and "✓" in out
 
 
@@ -32,19 +32,19 @@ def test_weight_right_answer_passes(capsys, answer):
     (np.array([199, 172, 30, 85]) / 486, "one number"),
 ])
 def test_weight_wrong_answers_get_a_targeted_hint(capsys, answer, hint):
-    ok, out = run(check_fedavg_weight, capsys, answer, SIZES)
+    ok, out = run(check_fedavg_weight, capsys, answer, SIZES, "switzerland")
     assert not ok and "✗" in out and hint in out
     assert "6.2%" not in out  # the solution is never printed
 
 
 def test_weight_of_another_hospital_and_unknown_names(capsys):
     assert run(check_fedavg_weight, capsys, 199 / 486, SIZES, "cleveland")[0]
-    with pytest.raises(ValueError, match="unknown hospital"):
+    with pytest.raises(ValueError, match="unknown client"):
         check_fedavg_weight(0.1, SIZES, "basel")
 
 
 def test_weight_untouched_says_not_yet(capsys):
-    ok, out = run(check_fedavg_weight, capsys, ..., SIZES)
+    ok, out = run(check_fedavg_weight, capsys, ..., SIZES, "switzerland")
     assert not ok and "not yet" in out
 
 

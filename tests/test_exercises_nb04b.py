@@ -28,10 +28,10 @@ def test_arrivals_right_answer_passes(capsys, answer):
 @pytest.mark.parametrize("answer, hint", [
     (10, "asked"),            # forgot the dropouts
     (3, "lost"),              # counted the lost updates
-    (70, "fraction C"),       # forgot partial participation
+    (70, "fraction q"),       # forgot partial participation
     (0.07, "probability"),    # a probability, not a count
     (0.7, "probability"),
-    (5, "C·K"),               # anything else: the general hint
+    (5, "q·K"),               # anything else: the general hint
     ([7, 7], "one number"),
 ])
 def test_arrivals_wrong_answers_get_a_targeted_hint(capsys, answer, hint):
@@ -59,11 +59,13 @@ def test_settings_cover_exactly_the_scenarios():
     assert set(RIGHT) == set(SCENARIOS)
 
 
-@pytest.mark.parametrize("change, hint", [
-    ({"smartwatches": ("cross-silo", "horizontal")}, "scale"),
-    ({"hospital_and_insurer": ("cross-silo", "horizontal")}, "which columns"),
-    ({"pharma_toxicity": ("cross-device", "horizontal")}, "scale"),
-    ({"pharma_toxicity": ("cross-silo", "vertical")}, "which columns"),
+@pytest.mark.parametrize("change, hint", [  # every wrong word of every scenario has its own explanation
+    ({"smartwatches": ("cross-silo", "horizontal")}, "not cross-silo; 50,000 watches"),
+    ({"smartwatches": ("cross-device", "vertical")}, "not vertical; every watch"),
+    ({"hospital_and_insurer": ("cross-device", "vertical")}, "not cross-device; a hospital and an insurer"),
+    ({"hospital_and_insurer": ("cross-silo", "horizontal")}, "not horizontal; they hold the *same* patients"),
+    ({"pharma_toxicity": ("cross-device", "horizontal")}, "not cross-device; five companies"),
+    ({"pharma_toxicity": ("cross-silo", "vertical")}, "not vertical; each company has its *own* molecules"),
     ({"smartwatches": "cross-device horizontal"}, "pair"),
     ({"smartwatches": ("cross-device", "diagonal")}, "pair"),
 ])

@@ -63,7 +63,7 @@ def test_label_skew_rejects_bad_tables(counts, message):
 
 def test_drift_matches_a_plain_loop_over_local_train_and_leaves_the_model_unchanged():
     data = blobs()
-    parts = fl.split(data, dirichlet(data.y.numpy(), 3, alpha=0.3, seed=2))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 3, alpha=0.3, seed=2))
     local = LocalConfig(lr=0.1, batch_size=8)
     model = fl.make_model("logreg", seed=0, in_features=4)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -80,7 +80,7 @@ def test_drift_matches_a_plain_loop_over_local_train_and_leaves_the_model_unchan
 
 def test_average_update_is_the_fedavg_aggregate_minus_the_start():
     data = blobs()
-    parts = fl.split(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=0))
+    parts = fl.subsets(data, dirichlet(data.y.numpy(), 4, alpha=0.5, seed=0))
     model = fl.make_model("mlp", seed=1, in_features=4)
     start = {k: v.clone() for k, v in model.state_dict().items()}
     drift = client_drift(model, parts, LocalConfig(lr=0.1, batch_size=16), seed=0)
@@ -103,7 +103,7 @@ def test_opposite_single_class_clients_disagree_more_than_iid_clients():
     data = blobs(n=200)
     local = LocalConfig(lr=0.5, batch_size=None, epochs=5)
     by_label = [data.subset(np.flatnonzero(data.y.numpy() == c)) for c in (0, 1)]
-    mixed = fl.split(data, iid(len(data), 2, seed=0))
+    mixed = fl.subsets(data, iid(len(data), 2, seed=0))
     model = fl.make_model("logreg", seed=0, in_features=4)
     skewed, alike = client_drift(model, by_label, local), client_drift(model, mixed, local)
     assert skewed.agreement < alike.agreement

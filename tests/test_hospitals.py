@@ -1,4 +1,4 @@
-"""Simulated hospitals: each split covers every image once; scanner shift is real and fixed."""
+"""Simulated hospitals: each skew covers every image once; scanner shift is real and fixed."""
 
 from __future__ import annotations
 
@@ -48,34 +48,34 @@ def test_every_scanner_is_away_from_the_identity():
 
 
 def test_scanner_hospitals_match_scanner_shift_for_test_images(images):
-    # Prepare: the iid partition that split="scanner" uses
+    # Prepare: the iid partition that skew="scanner" uses
     parts = partition.iid(len(images), 3, seed=5)
     # Execute
-    hospitals = make_hospitals(images, 3, split="scanner", seed=5)
+    hospitals = make_hospitals(images, 3, skew="scanner", seed=5)
     # Assert: hospital k's images are exactly scanner_shift(., k) of its share
     for k, (hospital, idx) in enumerate(zip(hospitals, parts)):
         assert torch.equal(hospital.x, scanner_shift(images.subset(idx).x, k, seed=5))
 
 
-@pytest.mark.parametrize("split", ["iid", "label", "quantity", "scanner"])
-def test_every_split_keeps_every_label_once(images, split):
-    hospitals = make_hospitals(images, 4, split=split, alpha=0.5, seed=1)
+@pytest.mark.parametrize("skew", ["iid", "label", "quantity", "scanner"])
+def test_every_skew_keeps_every_label_once(images, skew):
+    hospitals = make_hospitals(images, 4, skew=skew, alpha=0.5, seed=1)
     assert len(hospitals) == 4 and sum(len(h) for h in hospitals) == len(images)
     labels = torch.cat([h.y for h in hospitals])
     assert torch.bincount(labels).tolist() == torch.bincount(images.y).tolist()
 
 
-def test_label_split_is_skewed_and_quantity_split_is_unequal(images):
-    label = make_hospitals(images, 4, split="label", alpha=0.1, seed=0)
-    quantity = make_hospitals(images, 4, split="quantity", alpha=0.5, seed=0)
+def test_label_skew_is_skewed_and_quantity_skew_is_unequal(images):
+    label = make_hospitals(images, 4, skew="label", alpha=0.1, seed=0)
+    quantity = make_hospitals(images, 4, skew="quantity", alpha=0.5, seed=0)
     shares = [h.y.float().mean().item() for h in label]
     assert max(shares) - min(shares) > 0.5
     assert max(map(len, quantity)) > 2 * min(map(len, quantity))
 
 
-def test_bad_split_and_tabular_scanner_are_explained(images):
+def test_bad_skew_and_tabular_scanner_are_explained(images):
     with pytest.raises(ValueError, match="iid, label, quantity, scanner"):
-        make_hospitals(images, 2, split="site", seed=0)
+        make_hospitals(images, 2, skew="site", seed=0)
     table = Data(torch.rand(10, 3), torch.zeros(10).long())
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        make_hospitals(table, 2, split="scanner", seed=0)
+        make_hospitals(table, 2, skew="scanner", seed=0)

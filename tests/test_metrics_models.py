@@ -1,6 +1,7 @@
 """Metrics against scikit-learn and a naive pair count; models' shapes, sizes and seeding."""
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -50,9 +51,19 @@ def test_accuracy_and_evaluate():
     assert accuracy(logits, y) == 0.75
     with pytest.raises(ValueError, match="matching non-empty"):
         accuracy(logits, y[:2])
-    model = fl.make_model("logreg", seed=0, in_features=4)
-    out = evaluate(model, fl.Data(torch.randn(10, 4), torch.arange(10) % 2))
-    assert set(out) == {"loss", "accuracy", "auc"} and 0 <= out["accuracy"] <= 1
+    # evaluate, by hand: a linear model whose logits are its inputs, on four patients
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+        model.bias.zero_()
+    x = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0], [0.0, 5.0]])
+    out = evaluate(model, fl.Data(x, torch.tensor([0, 1, 1, 0])))
+    # -log p(y) = log(1 + exp(l_other - l_y)), with l_1 - l_0 = -2, 1, -2, 5
+    loss = (math.log1p(math.exp(-2)) + math.log1p(math.exp(-1)) + math.log1p(math.exp(2)) + math.log1p(math.exp(5))) / 4
+    assert out["loss"] == pytest.approx(loss, rel=1e-6)
+    assert out["accuracy"] == 0.5                      # patients 0 and 1 right, 2 and 3 wrong
+    # P(sick): positives 0.73, 0.12; negatives 0.12, 0.99 -> pairs ranked right: 1 + 0.5 (a tie) of 4
+    assert out["auc"] == pytest.approx(1.5 / 4)
 
 
 @pytest.mark.parametrize("name, kwargs, x_shape", [

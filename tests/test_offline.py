@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 from fedlite import datasets
 from fedlite.datasets.__main__ import main as cli
@@ -120,3 +121,16 @@ def test_cli_list_names_the_missing_file(mirror_dir, monkeypatch, capsys):
     heart = [line for line in out.splitlines() if "heart_disease" in line][0]
     assert "partial" in heart
     assert "only 3 of 4 files; missing: processed.va.data" in out
+
+
+def test_heart_hospitals_accepts_the_splits_a_notebook_loaded(empty_data_dir, allow_synthetic):
+    # A notebook loads in a cell of its own (the offline banner shows there), then standardizes.
+    from fedlite.datasets.heart import heart_hospitals
+
+    with pytest.warns(SyntheticDataWarning):
+        heart = datasets.load_heart_disease(seed=2)
+        loaded_here = heart_hospitals(seed=2)
+    given = heart_hospitals(heart)
+    assert heart.synthetic is True and given.names == loaded_here.names
+    for a, b in zip(given.trains + given.tests, loaded_here.trains + loaded_here.tests):
+        assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)

@@ -82,7 +82,7 @@ def test_dp_fedavg_runs_in_the_round_loop_and_is_reproducible():
     g = torch.Generator().manual_seed(0)
     y = torch.arange(60) % 2
     data = fl.Data(torch.randn(60, 4, generator=g) + y[:, None], y)
-    parts = fl.split(data, [np.arange(0, 30), np.arange(30, 60)])
+    parts = fl.subsets(data, [np.arange(0, 30), np.arange(30, 60)])
 
     def run():
         model = fl.make_model("logreg", seed=0, in_features=4)

@@ -122,7 +122,7 @@ def test_median_in_the_round_loop_survives_a_malicious_hospital():
     g = torch.Generator().manual_seed(0)
     y = torch.arange(300) % 2
     data = fl.Data(torch.randn(300, 6, generator=g) + (2 * y[:, None] - 1) * 1.5, y)
-    hospitals = fl.split(data, iid(300, 5, seed=0))
+    hospitals = fl.subsets(data, iid(300, 5, seed=0))
 
     def attack(t, k, result):  # hospital 4 sends a huge, sign-flipped model
         if k == 4:

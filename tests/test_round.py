@@ -21,7 +21,7 @@ def federation_data(seed=0, n=200, k=5):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n) % 2
     data = fl.Data(torch.randn(n, 4, generator=g) + (2 * y[:, None] - 1.0), y)
-    return fl.split(data, iid(n, k, seed=seed)), data
+    return fl.subsets(data, iid(n, k, seed=seed)), data
 
 
 def bn_model():

@@ -39,7 +39,7 @@ def toy_federation(seed=0, n=240, k=5):
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n) % 2
     data = fl.Data(torch.randn(n, 6, generator=g) + (2 * y[:, None] - 1) * 1.5, y)
-    return fl.split(data, iid(n, k, seed=seed)), data
+    return fl.subsets(data, iid(n, k, seed=seed)), data
 
 
 # --- the round's context, and chain ---------------------------------------------------------------

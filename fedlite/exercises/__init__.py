@@ -11,7 +11,7 @@ untouched ``...`` gets "not yet", so a notebook with unsolved exercises still
 runs top to bottom. Worked solutions live in ``notebooks/solutions/``.
 
 Each notebook's checkers are in a module of their own (``nb00``, ``nb01``,
-...); this file holds the two helpers they share.
+...); this file holds the helpers they share, and the one checker two notebooks use.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 NOT_YET = "not yet: replace the `...` with your answer and run the cell again"
+GOT_NONE = ("your answer is None: a function that ends without `return` gives None, and so does a cell "
+            "that assigns the result of print(...); return (or assign) the value itself")
 
 
 class Checked:
@@ -40,11 +44,63 @@ class Checked:
 
 
 def unanswered(answer: Any) -> bool:
-    """True (after saying so) if the learner has not replaced the ``...`` placeholder."""
-    if answer is ... or answer is None:
+    """True (after saying so) if there is no answer to check yet.
+
+    An untouched ``...`` placeholder gets "not yet"; ``None`` -- usually a
+    function that forgot to ``return`` -- gets a hint of its own.
+    """
+    if answer is ...:
         print(f"○ {NOT_YET}")
         return True
+    if answer is None:
+        print(f"✗ not quite. Hint: {GOT_NONE}")
+        return True
     return False
+
+
+def not_one_number(answer: Any, what: str = "one number") -> Checked | None:
+    """The array guard: a hint (a failed check) if ``answer`` is a list, tuple or array, else ``None``."""
+    if np.ndim(answer) > 0:
+        return verdict(False, "", f"give {what}, not a list or an array of them")
+    return None
+
+
+def not_one_number_yet(answer: Any) -> Checked | None:
+    """For checkers of one number: a failed check if there is no answer yet (:func:`unanswered`) or it is
+    an array (:func:`not_one_number`), else ``None`` (go on checking)."""
+    if unanswered(answer):
+        return Checked(False)
+    return not_one_number(answer)
+
+
+def check_fedavg_weight(answer: Any, sizes: Sequence[int] | Mapping[str, int], client: int | str) -> Checked:
+    """Exercise (notebooks 00 and 04a): the FedAvg weight ``n_k / n`` of ``client``.
+
+    ``sizes`` holds every client's number of training samples, as a list
+    (``client`` is an index) or a dict (``client`` is a name).
+    """
+    if unanswered(answer):
+        return Checked(False)
+    counts = dict(sizes) if isinstance(sizes, Mapping) else dict(enumerate(sizes))
+    if client not in counts:
+        raise ValueError(f"unknown client {client!r}; choose one of {', '.join(map(str, counts))}")
+    if (guard := not_one_number(answer, f"one number, the weight of {client} alone")) is not None:
+        return guard
+    n_k, n = counts[client], sum(counts.values())
+    expected = n_k / n
+    if close(answer, 1 / len(counts)) and not close(expected, 1 / len(counts)):
+        return verdict(False, "", "that is an equal say for every hospital; FedAvg weighs each hospital by "
+                                  "its number of training samples")
+    if close(answer, 100 * expected):
+        return verdict(False, "", "that looks like a percentage; give the weight as a fraction between 0 and 1")
+    if close(answer, n_k):
+        return verdict(False, "", f"that is n_k, the number of {client}'s samples; divide it by n, the "
+                                  "number of training samples of all hospitals together")
+    if close(answer, n_k / (n - n_k)):
+        return verdict(False, "", f"n counts every hospital's training samples, {client}'s included")
+    return verdict(close(answer, expected, rel=1e-3), f"{client} has a say of n_k / n in every average, "
+                   f"about {expected:.1%}", "the weight is the hospital's share of all training samples: "
+                   "n_k / (n_1 + ... + n_K) (use the training sets, not the test sets)")
 
 
 def verdict(ok: bool, praise: str, hint: str) -> Checked:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from fedlite.data import Data
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, check_fedavg_weight, close, not_one_number_yet, verdict
 
-
-def check_fedavg_weight(answer: Any, sizes: Sequence[int], hospital: int) -> Checked:
-    """Exercise: the FedAvg weight ``n_k / n`` of one hospital, given every hospital's size."""
-    if unanswered(answer):
-        return Checked(False)
-    expected = sizes[hospital] / sum(sizes)
-    if close(answer, sizes[hospital]):
-        return verdict(False, "", "that is n_k, the hospital's own count; divide it by n, the total of all hospitals")
-    return verdict(close(answer, expected), f"hospital {hospital} gets {expected:.4f} of the say in the average",
-                   "the weight is the hospital's share of all training samples: n_k / (n_1 + ... + n_K)")
+__all__ = ["check_fedavg_weight", "check_positive_share"]
 
 
 def check_positive_share(answer: Any, train: Data) -> Checked:
     """Exercise: the fraction of training images whose label is 1 (pneumonia)."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = train.y.float().mean().item()
     if close(answer, 1 - expected):
         return verdict(False, "", "that is the share of label 0 (normal); the question asks for label 1")

@@ -10,15 +10,15 @@ import torch
 from torch import Tensor, nn
 
 from fedlite.aggregate import fedavg
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number_yet, unanswered, verdict
 from fedlite.history import History
 from fedlite.models import count_parameters
 
 
 def check_upload_bytes(answer: Any, model: nn.Module) -> Checked:
     """Exercise: bytes one hospital uploads per round (every parameter as a 4-byte float32)."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     params = count_parameters(model)
     if close(answer, params):
         return verdict(False, "", "that is the number of parameters; each float32 takes 4 bytes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number_yet, unanswered, verdict
 
 
 def _weighted(sizes: Sequence[int], values: Sequence[float]) -> float:
@@ -14,8 +14,8 @@ def _weighted(sizes: Sequence[int], values: Sequence[float]) -> float:
 
 def check_fedavg_value(answer: Any, sizes: Sequence[int], values: Sequence[float]) -> Checked:
     """Exercise: the FedAvg aggregate ``sum_k (n_k / n) w_k`` of one parameter."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = _weighted(sizes, values)
     if close(answer, sum(values) / len(values)) and not close(answer, expected):
         return verdict(False, "", "that is the plain mean, where every hospital counts the same; "
@@ -31,8 +31,8 @@ def check_fedavg_value(answer: Any, sizes: Sequence[int], values: Sequence[float
 
 def check_unweighted_bias(answer: Any, sizes: Sequence[int], values: Sequence[float]) -> Checked:
     """Exercise: how far the unweighted mean of ``values`` lies from the ``n_k / n``-weighted one."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     weighted = _weighted(sizes, values)
     unweighted = sum(values) / len(values)
     expected = unweighted - weighted
@@ -46,31 +46,35 @@ def check_unweighted_bias(answer: Any, sizes: Sequence[int], values: Sequence[fl
 
 
 def check_most_local_steps(answer: Any, n_k: int, settings: Sequence[tuple[int, int | None]]) -> Checked:
-    """Exercise: which ``(E, B)`` in ``settings`` makes a hospital of ``n_k`` samples take the most steps."""
+    """Exercise: the largest number of local SGD steps per round, tau = E * ceil(n_k / B), that any
+    ``(E, B)`` in ``settings`` gives a hospital of ``n_k`` samples (``B = None``: the full batch).
+
+    The answer is a number the learner computes, so it cannot be found by trying the options; a wrong
+    number that belongs to one of the settings gets an explanation of why that setting is not the one."""
     if unanswered(answer):
         return Checked(False)
     options = [tuple(s) for s in settings]
-    try:
-        choice = tuple(answer)
-    except TypeError:
-        choice = None
-    if choice not in options:
-        return verdict(False, "", f"answer with one of the listed settings, written as a tuple (E, B), "
-                                  f"e.g. {options[0]}")
 
     def steps(setting: tuple[int, int | None]) -> int:
         epochs, batch = setting
         return epochs * (1 if batch is None else -(-n_k // batch))
 
+    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
+        try:
+            answer = float(answer)  # numpy and torch scalars
+        except (TypeError, ValueError):
+            return verdict(False, "", "give the number of steps (an integer), not the setting: compute "
+                                      "E * ceil(n_k / B) for every setting and keep the largest")
     best = max(steps(s) for s in options)
-    if steps(choice) == best:
-        return verdict(True, f"{choice} takes {best} local steps per round: u = E * ceil(n_k / B)", "")
-    if choice[1] is None:
-        return verdict(False, "", "B = None means full batch: a single step per epoch, the fewest possible")
-    if choice[0] == max(s[0] for s in options):
-        return verdict(False, "", "more epochs is not the whole story: each epoch takes ceil(n_k / B) steps, "
-                                  "so a small B multiplies them")
-    if choice[1] == min(s[1] for s in options if s[1] is not None):
-        return verdict(False, "", "the smallest batch is not the whole story either: the steps of one epoch "
-                                  "are multiplied by E")
-    return verdict(False, "", "count the steps of each setting, E * ceil(n_k / B), and take the largest")
+    if close(answer, best, rel=0, abs_=1e-9):
+        return verdict(True, f"{best} local steps per round: τ = E * ceil(n_k / B); the most epochs or the "
+                             "smallest batch alone does not decide it", "")
+    for setting in options:
+        if close(answer, steps(setting), rel=0, abs_=1e-9):
+            why = ("B = None is the full batch: one step per epoch, the fewest possible" if setting[1] is None
+                   else f"that is the count of {setting}, but another setting takes more steps")
+            return verdict(False, "", why)
+    if any(b is not None and close(answer, e * n_k / b, rel=1e-6) for e, b in options):
+        return verdict(False, "", "round n_k / B up: a last, smaller batch is one more step")
+    return verdict(False, "", "count the steps of each setting, E * ceil(n_k / B) (one step per epoch for "
+                              "B = None), and give the largest")

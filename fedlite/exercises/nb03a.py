@@ -8,8 +8,6 @@ import numpy as np
 
 from fedlite.exercises import Checked, close, unanswered, verdict
 
-REMEDIES = ("fedprox", "fedavgm", "fedadam", "fedbn")
-
 
 def check_single_class_hospitals(answer: Any, counts: np.ndarray) -> Checked:
     """Exercise: how many hospitals of a partition hold samples of only one class?
@@ -35,24 +33,33 @@ def check_single_class_hospitals(answer: Any, counts: np.ndarray) -> Checked:
                    "then count the rows where that is 1")
 
 
-def check_remedy(answer: Any) -> Checked:
-    """Exercise: the remedy for hospitals whose patients are alike but whose scanners differ."""
+def check_label_skew(answer: Any, counts: np.ndarray) -> Checked:
+    """Exercise: the label skew of a partition computed by hand, the ``n_k / n``-weighted mean
+    total-variation distance between each hospital's mix of labels and the federation's
+    (:func:`fedlite.measure.label_skew`)::
+
+        skew = sum_k (n_k / n) * 1/2 * sum_c |p_kc - p_c|
+    """
     if unanswered(answer):
         return Checked(False)
-    if not isinstance(answer, str):
-        return verdict(False, "", f"answer with a string, one of {', '.join(map(repr, REMEDIES))}")
-    choice = answer.strip().lower().replace(" ", "").replace("-", "")
-    hints = {
-        "fedprox": "FedProx pulls every local model back towards the global one; it fights drift from "
-                   "*label* skew, but the scanners would still produce different pixel statistics",
-        "fedavgm": "server momentum smooths the global model's path from round to round; it does not "
-                   "know that each hospital's images look different",
-        "fedadam": "FedAdam adapts the server's step size per weight; it does not know that each "
-                   "hospital's images look different",
+    counts = np.asarray(counts, dtype=np.float64)
+    if counts.ndim != 2 or (counts.sum(axis=1) == 0).any():
+        raise ValueError("counts must be a hospitals x classes table in which every hospital holds a sample")
+    if np.ndim(answer) > 0:
+        return verdict(False, "", "give one number for the whole federation, not one per hospital: "
+                                  "average the hospitals' distances with the weights n_k / n")
+    sizes = counts.sum(axis=1)
+    distances = 0.5 * np.abs(counts / sizes[:, None] - counts.sum(axis=0) / sizes.sum()).sum(axis=1)
+    expected = float(np.dot(sizes / sizes.sum(), distances))
+    wrong = {
+        "plain": (float(distances.mean()), "that is the plain average over hospitals; weight each hospital's "
+                                           "distance by n_k / n, as FedAvg weighs its update"),
+        "half": (2 * expected, "that is twice the skew: the total-variation distance has a factor 1/2"),
     }
-    if choice in hints:
-        return verdict(False, "", hints[choice])
-    if choice not in REMEDIES:
-        return verdict(False, "", f"pick one of {', '.join(map(repr, REMEDIES))}")
-    return verdict(True, "a feature shift (same diseases, different pixels) is what local "
-                         "batch-norm statistics absorb", "")
+    for value, hint in wrong.values():
+        if close(answer, value, rel=1e-4) and not close(value, expected, rel=1e-4):
+            return verdict(False, "", hint)
+    return verdict(close(answer, expected, rel=1e-4),
+                   f"the label skew is {expected:.3f}; `label_skew(c)` computes the same",
+                   "per hospital: p_k = row / n_k and p = column sums / n; distance = 0.5 * sum |p_k - p|; "
+                   "then the n_k / n-weighted sum of the distances")

@@ -27,10 +27,21 @@ _SETTINGS = {
     "pharma_toxicity": ("cross-silo", "horizontal"),
 }
 
-_SCALE_HINT = ("cross-device means very many small, unreliable clients (a person's phone or watch); "
-               "cross-silo means a few organisations, each with many records, reliably online")
-_PARTITION_HINT = ("horizontal means the parties hold different patients (rows) described by the same "
-                   "features (columns); vertical means the same patients, different features")
+_WHY_NOT = {  # (scenario, the wrong word the learner gave) -> why it is wrong
+    ("smartwatches", "cross-silo"): "50,000 watches, each with one person's recordings and often offline, are "
+                                    "very many small, unreliable clients: that is not a few organisations",
+    ("smartwatches", "vertical"): "every watch records the same kind of signal for a different person: "
+                                  "different rows, the same columns",
+    ("hospital_and_insurer", "cross-device"): "a hospital and an insurer are two organisations with servers and "
+                                              "many records each, not people's devices",
+    ("hospital_and_insurer", "horizontal"): "they hold the *same* patients; what differs is the information "
+                                            "about them (the columns)",
+    ("pharma_toxicity", "cross-device"): "five companies with large curated databases are a few reliable "
+                                         "organisations, not devices",
+    ("pharma_toxicity", "vertical"): "each company has its *own* molecules (rows), all described by the same "
+                                     "kind of fingerprint (columns)",
+}
+"""Feedback for every wrong choice, so that a wrong answer teaches instead of only narrowing the options."""
 
 
 def check_expected_arrivals(answer: Any, num_clients: int, participation: float, dropout: float) -> Checked:
@@ -49,13 +60,13 @@ def check_expected_arrivals(answer: Any, num_clients: int, participation: float,
         return verdict(False, "", "that is how many updates are *lost* on average; the question asks how "
                                   "many arrive")
     if close(answer, num_clients * (1 - dropout)) and participation < 1:
-        return verdict(False, "", "not every device is asked: only a fraction C of them is chosen each round")
+        return verdict(False, "", "not every device is asked: only a fraction q of them is chosen each round")
     if close(answer, participation * (1 - dropout)) or close(answer, 1 - dropout):
         return verdict(False, "", "that is a probability; multiply by the number of devices to get a count")
     return verdict(close(answer, expected, rel=1e-6),
-                   "C·K devices are asked and each arrives with probability 1 - p, so on average "
-                   "C·K·(1 - p) updates are averaged",
-                   "count the devices asked per round (C·K), then keep the share that does not drop out")
+                   "m = q·K devices are asked and each arrives with probability 1 - p, so on average "
+                   "q·K·(1 - p) updates are averaged",
+                   "count the devices asked per round (m = q·K), then keep the share that does not drop out")
 
 
 def _setting(value: Any) -> tuple[str | None, str | None] | None:
@@ -84,9 +95,7 @@ def check_fl_settings(answer: Any) -> Checked:
         if given is None or None in given:
             return verdict(False, "", f"{name}: give a pair of one scale ({' or '.join(SCALES)}) and one "
                                       f"partition ({' or '.join(PARTITIONS)})")
-        if given[0] != scale:
-            return verdict(False, "", f"{name}: look at the scale again. {_SCALE_HINT}")
-        if given[1] != part:
-            return verdict(False, "", f"{name}: look at who holds which columns. {_PARTITION_HINT}")
+        for wrong in (w for w, right in zip(given, (scale, part)) if w != right):
+            return verdict(False, "", f"{name}: not {wrong}; {_WHY_NOT[(name, wrong)]}")
     return verdict(True, "the scale says who the clients are (people's devices or organisations), the "
                          "partition says whether they share patients or features", "")

@@ -6,14 +6,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from fedlite.exercises import Checked, close, unanswered, verdict
+from fedlite.exercises import Checked, close, not_one_number_yet, unanswered, verdict
 from fedlite.privacy.dp import dp_epsilon
 
 
 def check_psnr(answer: Any, mse: float) -> Checked:
     """Exercise: the PSNR in dB of a reconstruction in ``[0, 1]`` whose MSE is ``mse``."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = 10 * math.log10(1 / mse)
     if close(answer, -expected):
         return verdict(False, "", "right size, wrong sign: it is 10 log10(1 / MSE), and an MSE below 1 "
@@ -44,7 +44,7 @@ def check_dangling_masks(answer: Any, hospitals: Sequence[str], dropped: Sequenc
         return Checked(False)
     pairs = _pairs(answer)
     if pairs is None:
-        return verdict(False, "", 'answer with a set of pairs of hospital names, e.g. {("A", "B")}')
+        return verdict(False, "", 'answer with a set of pairs of hospital names, in the form {("X", "Y"), ("Y", "Z")}')
     gone = set(dropped)
     survivors = [h for h in hospitals if h not in gone]
     expected = {frozenset((s, d)) for s in survivors for d in gone}
@@ -65,8 +65,8 @@ def check_dangling_masks(answer: Any, hospitals: Sequence[str], dropped: Sequenc
 
 def check_noise_std(answer: Any, clip: float, noise_multiplier: float, clients: int) -> Checked:
     """Exercise: the std of the Gaussian noise DP-FedAvg adds to each coordinate of the *mean* update."""
-    if unanswered(answer):
-        return Checked(False)
+    if (early := not_one_number_yet(answer)) is not None:
+        return early
     expected = noise_multiplier * clip / clients
     if close(answer, noise_multiplier * clip) and clients != 1:
         return verdict(False, "", "that is the noise std on the *sum* of the updates; the mean divides the "
@@ -75,11 +75,11 @@ def check_noise_std(answer: Any, clip: float, noise_multiplier: float, clients: 
         return verdict(False, "", "dividing a Gaussian by m divides its std by m (its variance by m^2); "
                                   "you divided the std twice")
     if close(answer, noise_multiplier / clients) or close(answer, noise_multiplier):
-        return verdict(False, "", "the noise is measured in units of the clip norm C: multiply by C")
+        return verdict(False, "", "the noise is measured in units of the clip norm S: multiply by S")
     if close(answer, noise_multiplier * clip / math.sqrt(clients)):
         return verdict(False, "", "the noise is added once, to the sum, not once per client: divide by m, not sqrt(m)")
     return verdict(close(answer, expected), f"each coordinate of the mean gets N(0, {expected:g}^2) noise",
-                   "noise of std sigma * C on the sum; the mean is the sum divided by m")
+                   "noise of std sigma * S on the sum; the mean is the sum divided by m")
 
 
 def check_smallest_sigma(answer: Any, candidates: Sequence[float], *, target_epsilon: float,

@@ -1,7 +1,7 @@
 """Simulate K hospitals from one image dataset, with four kinds of (non-)IID-ness.
 
 =========  ===========================================  ==========================================
-split      what differs between hospitals               built with
+skew       what differs between hospitals               built with
 =========  ===========================================  ==========================================
 iid        nothing (the easy, unrealistic baseline)     :func:`fedlite.heterogeneity.partition.iid`
 label      the mix of diagnoses (label skew)            :func:`fedlite.heterogeneity.partition.dirichlet`
@@ -17,7 +17,7 @@ Federated learning on non-IID features via local batch normalization",
 ICLR 2021). The settings are drawn from ``(seed, hospital)`` only, so a
 hospital's test images get exactly the same transform::
 
-    hospitals = make_hospitals(train, 4, split="scanner", seed=0)
+    hospitals = make_hospitals(train, 4, skew="scanner", seed=0)
     test_k = Data(scanner_shift(test.x, k, seed=0), test.y)   # hospital k's test set
 """
 
@@ -33,9 +33,9 @@ from torch import Tensor
 
 from fedlite.heterogeneity import partition
 from fedlite.data import Data
-from fedlite.data import split as split_by_index
+from fedlite.data import subsets
 
-SPLITS = ("iid", "label", "quantity", "scanner")
+SKEWS = ("iid", "label", "quantity", "scanner")
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,15 @@ class Scanner:
     noise_seed: int    # makes the noise reproducible
 
 
-def scanner_params(hospital: int, *, seed: int) -> Scanner:
-    """Draw hospital ``hospital``'s scanner settings from ``(seed, hospital)``.
+def scanner_params(client: int, *, seed: int) -> Scanner:
+    """Draw the scanner settings of hospital (client) ``client`` from ``(seed, client)``.
 
     Gamma and contrast are ``exp(+-U(a, b))`` and brightness ``+-U(a, b)``
     with random signs, so every scanner is clearly away from the identity.
     """
-    if int(hospital) < 0 or int(seed) < 0:
-        raise ValueError(f"hospital and seed must be non-negative integers, got {hospital}, {seed}")
-    rng = np.random.default_rng([int(seed), int(hospital), 2021])
+    if int(client) < 0 or int(seed) < 0:
+        raise ValueError(f"client and seed must be non-negative integers, got {client}, {seed}")
+    rng = np.random.default_rng([int(seed), int(client), 2021])
 
     def away_from(low: float, high: float) -> float:
         return float(rng.choice([-1.0, 1.0]) * rng.uniform(low, high))
@@ -83,17 +83,17 @@ def _gaussian_blur(x: Tensor, sigma: float) -> Tensor:
     return F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), cols, groups=c)
 
 
-def scanner_shift(x: Tensor, hospital: int, *, seed: int) -> Tensor:
-    """Images ``x`` (``(N, C, H, W)`` in ``[0, 1]``) as hospital ``hospital``'s scanner sees them.
+def scanner_shift(x: Tensor, client: int, *, seed: int) -> Tensor:
+    """Images ``x`` (``(N, C, H, W)`` in ``[0, 1]``) as the scanner of hospital (client) ``client`` sees them.
 
     ``x -> clip(blur((x ** gamma - 0.5) * contrast + 0.5 + brightness) + noise, 0, 1)``
     with the settings of :func:`scanner_params`. Deterministic: the same
-    ``(x, hospital, seed)`` always gives the same output.
+    ``(x, client, seed)`` always gives the same output.
     """
     if x.ndim != 4:
         raise ValueError(f"scanner_shift needs images of shape (N, C, H, W), got {tuple(x.shape)}; "
-                         "for tabular data use split='iid', 'label' or 'quantity'")
-    s = scanner_params(hospital, seed=seed)
+                         "for tabular data use skew='iid', 'label' or 'quantity'")
+    s = scanner_params(client, seed=seed)
     out = (x.float().clamp(0, 1) ** s.gamma - 0.5) * s.contrast + 0.5 + s.brightness
     out = _gaussian_blur(out, s.blur)
     generator = torch.Generator().manual_seed(s.noise_seed)
@@ -101,29 +101,29 @@ def scanner_shift(x: Tensor, hospital: int, *, seed: int) -> Tensor:
     return out.clamp(0, 1)
 
 
-def make_hospitals(data: Data, num_hospitals: int, *, split: str = "iid", alpha: float = 0.5,
+def make_hospitals(data: Data, num_clients: int, *, skew: str = "iid", alpha: float = 0.5,
                    seed: int) -> list[Data]:
-    """Cut ``data`` into ``num_hospitals`` hospitals.
+    """Cut ``data`` into ``num_clients`` hospitals.
 
     Parameters
     ----------
-    split : {"iid", "label", "quantity", "scanner"}
-        The kind of heterogeneity (see the module docstring).
+    skew : {"iid", "label", "quantity", "scanner"}
+        What differs between the hospitals (see the module docstring).
     alpha : float
         Dirichlet concentration for ``"label"`` and ``"quantity"``: small
         (0.1) = very skewed, large (100) = nearly even. Ignored otherwise.
     seed : int
         Seeds the partition and the scanner settings.
     """
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    if split == "label":
-        parts = partition.dirichlet(data.y.numpy(), num_hospitals, alpha=alpha, seed=seed)
-    elif split == "quantity":
-        parts = partition.quantity_skew(len(data), num_hospitals, alpha=alpha, seed=seed)
+    if skew not in SKEWS:
+        raise ValueError(f"unknown skew {skew!r}; choose one of {', '.join(SKEWS)}")
+    if skew == "label":
+        parts = partition.dirichlet(data.y.numpy(), num_clients, alpha=alpha, seed=seed)
+    elif skew == "quantity":
+        parts = partition.quantity_skew(len(data), num_clients, alpha=alpha, seed=seed)
     else:
-        parts = partition.iid(len(data), num_hospitals, seed=seed)
-    hospitals = split_by_index(data, parts)
-    if split == "scanner":
+        parts = partition.iid(len(data), num_clients, seed=seed)
+    hospitals = subsets(data, parts)
+    if skew == "scanner":
         hospitals = [Data(scanner_shift(h.x, k, seed=seed), h.y) for k, h in enumerate(hospitals)]
     return hospitals

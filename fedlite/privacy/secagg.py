@@ -239,7 +239,8 @@ class SecureFedAvg:
         ``num_samples`` (the counts ``run_federated`` passes) are not used:
         the server learns ``sum n_k`` only from the unmasked sum.
         """
-        masked = {client: s["masked"].numpy().view(np.uint64) for client, s in zip(context.arrived, states, strict=True)}
+        masked = {client: s["masked"].numpy().view(np.uint64)
+                  for client, s in zip(context.arrived, states, strict=True)}
         self.seen = masked
         total = decode(unmask_sum(masked, self.clients, self.session_seed, context.round, self.bits),
                        scale=self.scale, bits=self.bits)

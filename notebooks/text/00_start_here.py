@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 00 · Start here: federated learning for healthcare
 #
+# > **中文摘要：**本课程在真实医疗数据上讲解联邦学习（federated learning）：模型走向数据，数据留在医院。
+# > 本笔记本检查运行环境并估算本机完成全部课程所需的时间，初看胸部 X 光数据，并认识贯穿全课程的聚合权重 $n_k/n$。
+#
 # A hospital that wants to detect pneumonia on chest X-rays needs many X-rays, from many patients,
 # from many machines. No single hospital has enough, and the law (and the patients' trust) keep the
 # records where they are. **Federated learning** trains one model across hospitals anyway: the model
@@ -14,6 +17,8 @@
 #
 # **Time:** about 10 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
 # No GPU is needed anywhere in the course.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -27,7 +32,7 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The idea in one picture
 #
-# A server holds the current model $w$. Every round it sends $w$ to the hospitals (blue); each
+# A server holds the current model $w$. Every round it sends $w$ to the five hospitals (blue); each
 # hospital trains on its own patients and sends back its updated weights $w_k$ (orange); the server
 # averages them, giving each hospital a say proportional to its number of patients $n_k$. Patient data
 # never leaves the blue boxes.
@@ -48,13 +53,16 @@ plt.show()
 # | 00 | start here | what is this, and does my set-up work? |
 # | 01 | centralized vs federated | how close does FL get to pooling the data, and what travels over the network? |
 # | 02 | FedAvg math | why is FedAvg a weighted average, and when is it exactly centralized training? |
-# | 03 | non-IID hospitals | what happens when hospitals' patients and scanners differ, and what helps? |
-# | 04 | medical use cases | disease prediction, imaging, personalization, wearables, drug discovery |
+# | 03a | non-IID hospitals | what happens when hospitals' mixes of diagnoses and sizes differ, and what helps? |
+# | 03b | real hospitals | different scanners (FedBN); four real heart-disease hospitals, federated normalization, FLamby |
+# | 04a | use cases across hospitals | disease prediction hospital by hospital, imaging across scanners, personalization |
+# | 04b | patients' devices and drug discovery | cross-device FL with dropouts; MELLODDY; vertical FL |
 # | 05 | privacy attacks and defences | can a model update leak an X-ray? what do secure aggregation and differential privacy buy? |
 # | 06 | systems and robustness | communication cost, dropouts, and a faulty or malicious hospital |
 # | 07 | where next | real FL frameworks (Flower, NVFlare, FLamby, ...) mapped to what you learned |
 #
-# A 3-hour workshop covers 00 → 01 → 02 → 03 → 05. Each notebook runs in about a minute on a laptop CPU.
+# A 3-hour workshop covers 01 → 02 → 03a, with this notebook done at home the day before; the README lists
+# each notebook's honest time. Each notebook runs in about a minute on a laptop CPU.
 #
 # **How to run the course.** On your own Linux machine with Python 3.11: `make lab` in the project folder
 # installs everything into `.venv` and opens JupyterLab here. On Binder: the launch link in the README
@@ -73,6 +81,48 @@ from fedlite import environment
 facts = environment.report()
 
 # %% [markdown]
+# ### How long will the course take on this machine?
+#
+# Most of the course is reading and thinking (the README's learning path gives each notebook's honest
+# time, a long working day in all), but every notebook also trains models. The next cell times one
+# small FedAvg round (five hospitals of 200 X-rays, one local epoch of the course's CNN), after a
+# warm-up round that also pays for loading the code, and compares it with the same round on the
+# course's reference machine (2 CPU cores), where all the notebooks together compute for about
+# 200 seconds.
+
+# %%
+import time
+
+from fedlite import LocalConfig, make_model, run_federated
+from fedlite.data import subsets
+from fedlite.datasets import load_medmnist
+from fedlite.heterogeneity import partition
+
+REFERENCE_ROUND_SECONDS = 0.25  # this round on the reference machine (2 cores), measured on 2026-12-02
+REFERENCE_COURSE_SECONDS = 200  # every notebook top to bottom on that machine (instructor guide, `make bench`)
+
+xray = load_medmnist("pneumoniamnist")
+small, probe = xray["train"].subset(range(1000)), xray["test"].subset(range(200))
+five_hospitals = subsets(small, partition.iid(len(small), 5, seed=0))
+
+
+def one_round() -> float:
+    """Seconds for one FedAvg round of the course's CNN on five hospitals of 200 X-rays."""
+    start = time.perf_counter()
+    run_federated(make_model("cnn", seed=0), five_hospitals, probe, rounds=1, seed=0, progress=False,
+                  local=LocalConfig(lr=0.02, momentum=0.9, batch_size=32))
+    return time.perf_counter() - start
+
+
+one_round()  # warm-up
+seconds = min(one_round() for _ in range(2))
+speed = REFERENCE_ROUND_SECONDS / seconds
+print(f"one round: {seconds:.2f} s here, {REFERENCE_ROUND_SECONDS} s on the reference machine "
+      f"(this machine runs at {speed:.1f}x its speed)")
+print(f"expected computing time for the whole course here: about "
+      f"{max(1, round(REFERENCE_COURSE_SECONDS / speed / 60))} minute(s), on top of the reading and exercises")
+
+# %% [markdown]
 # ## A first look at the data
 #
 # The course's main image dataset is **PneumoniaMNIST** (from MedMNIST v2): paediatric chest X-rays,
@@ -81,10 +131,7 @@ facts = environment.report()
 # one label per image.
 
 # %%
-from fedlite.datasets import load_medmnist
-
-xray = load_medmnist("pneumoniamnist")
-train, test = xray["train"], xray["test"]
+train, test = xray["train"], xray["test"]  # xray was loaded by the timing cell above
 print(f"train: {len(train)} images of shape {tuple(train.x.shape[1:])}; val: {len(xray['val'])}; test: {len(test)}")
 print(f"real data: {not xray.synthetic}")
 
@@ -101,7 +148,7 @@ plt.show()
 #
 # In the next notebooks we pretend these X-rays come from five hospitals that may not pool them.
 # `fedlite.heterogeneity.partition.iid` deals the images out at random; each hospital's share is a list of indices
-# into the training set. (Notebook 03 makes the hospitals differ, as real ones do.)
+# into the training set. (Notebook 03a makes the hospitals differ, as real ones do.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -118,6 +165,24 @@ print("images per hospital:", sizes, "  total:", sum(sizes))
 #
 # its share of all training samples. Notebook 02 shows why this is the right weight. Here the hospitals
 # are nearly equal, so each gets about a fifth.
+#
+# ### The course's symbols
+#
+# Each symbol means one thing everywhere in the course; the full list is the
+# [notation card](../docs/notation.md), and the terms are in the [glossary](../docs/glossary.md).
+#
+# | symbol | meaning | in code |
+# |---|---|---|
+# | $K$, $k$ | number of hospitals (clients); one of them | `num_clients`, `k` |
+# | $n_k$, $n$ | samples of hospital $k$; of all hospitals | `num_samples` |
+# | $T$, $t$ | rounds; one round | `rounds` |
+# | $q$ | participation rate: fraction of hospitals asked per round | `participation` |
+# | $E$, $B$ | local epochs; local batch size | `epochs`, `batch_size` |
+# | $\tau_k$ | local steps per round, $E \cdot \lceil n_k / B \rceil$ | `local_steps` |
+# | $\eta$ | local learning rate | `lr` |
+# | $w_t$, $w_k$, $\Delta_k$ | global weights of round $t$; hospital $k$'s weights after training; its update $w_k - w_t$ | `broadcast`, `state`, `delta` |
+# | $\alpha$ | Dirichlet concentration (how skewed simulated hospitals are) | `alpha` |
+# | $S$, $\sigma$, $\varepsilon$, $\delta$ | DP clip norm, noise multiplier, privacy budget | `clip_norm`, `noise_multiplier`, `epsilon`, `delta` |
 
 # %% [markdown]
 # ## Exercises
@@ -132,11 +197,11 @@ from fedlite.exercises.nb00 import check_fedavg_weight, check_positive_share
 
 unequal_sizes = [1200, 300, 2500, 150, 558]
 my_weight = ...  # your answer, e.g. a Python expression
-check_fedavg_weight(my_weight, unequal_sizes, hospital=3)
+check_fedavg_weight(my_weight, unequal_sizes, client=3)
 
 # %% [markdown]
 # **Exercise 2.** What fraction of the training images show pneumonia (label 1)? Compute it from
-# `train.y`; don't type a number in. (Why ask? A model that always says "pneumonia" gets exactly this
+# `train.y` with one line of code, a line that works for any label tensor. (Why ask? A model that always says "pneumonia" gets exactly this
 # accuracy, so every accuracy in the course should be read against it.)
 
 # %%

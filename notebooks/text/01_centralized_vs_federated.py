@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 01 · Centralized vs federated: five hospitals, one model
 #
+# > **中文摘要：**五家医院、一个模型：对比集中式训练（centralized training）、仅本地训练（local-only training）与联邦平均（FedAvg），并亲手写出一轮联邦训练的循环。
+# > 逐轮、逐院比较准确率与 AUC，统计网络上传输的字节数，说明联邦学习能保护什么、不能保护什么。
+#
 # Five hospitals each hold chest X-rays labelled *normal* or *pneumonia*. Together they could train a good
 # pneumonia detector; alone, the small ones cannot. They may not pool their images. This notebook puts
 # three options side by side, on the same model and the same held-out test set:
@@ -18,6 +21,8 @@
 #
 # **Time:** about 20 minutes. **Prerequisites:** [00 · Start here](00_start_here.ipynb); a PyTorch
 # training loop (forward, loss, backward, optimizer step) seen once before.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -31,10 +36,13 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The data and the five hospitals
 #
-# We use PneumoniaMNIST (28×28 chest X-rays). `make_hospitals(..., split="quantity")` deals the training
+# We use PneumoniaMNIST (28×28 chest X-rays). `make_hospitals(..., skew="quantity")` deals the training
 # images out to five hospitals of very different sizes (seed 3 gives a spread from a small clinic to a
-# large teaching hospital); the mix of diagnoses is the same everywhere. Notebook 03 makes the hospitals
-# differ in other ways. The test set stays with us, the course authors, to judge every model fairly.
+# large teaching hospital); the mix of diagnoses is the same everywhere. The hospitals' shares of the
+# images are drawn at random; `alpha=1.0` is the knob of that draw (a Dirichlet concentration: smaller
+# values give more unequal hospitals, notebook 03a shows it in pictures, and the
+# [glossary](../docs/glossary.md) defines it). Notebook 03a makes the hospitals differ in other ways. The
+# test set stays with us, the course authors, to judge every model fairly.
 
 # %%
 import matplotlib.pyplot as plt
@@ -47,7 +55,7 @@ from fedlite.heterogeneity.hospitals import make_hospitals
 
 xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]
-hospitals = make_hospitals(train, 5, split="quantity", alpha=1.0, seed=3)
+hospitals = make_hospitals(train, 5, skew="quantity", alpha=1.0, seed=3)
 names = ["A", "B", "C", "D", "E"]
 sizes = [len(h) for h in hospitals]
 print("images per hospital:", dict(zip(names, sizes)))
@@ -91,7 +99,7 @@ print(central)
 # Nothing is shared, and nothing is learned from anybody else.
 
 # %%
-local_only = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
+local_only, _ = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
 final_local = local_only.client_metric("auc")[-1]
 for name, n, auc in zip(names, sizes, final_local):
     print(f"hospital {name} ({n:4d} images) alone: test AUC {auc:.3f}")
@@ -201,7 +209,7 @@ plt.show()
 # Which hospitals gain from the federation, and which gain little? (Exercise 3 asks you to find the biggest
 # winner.) A hospital with few X-rays has little to learn from alone; the federation lends it what the
 # others learned, without lending it their images. A large hospital may gain little or nothing, and that
-# is a real question in practice: why should it join? Notebook 04 returns to this fairness question.
+# is a real question in practice: why should it join? Notebook 04a returns to this fairness question.
 
 # %% [markdown]
 # ## What travelled over the network

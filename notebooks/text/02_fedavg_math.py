@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 02 · FedAvg math: why a weighted average, and when it equals centralized training
 #
+# > **中文摘要：**从真正要最小化的目标函数推导 FedAvg 的聚合权重 $n_k/n$，并验证联邦随机梯度下降（FedSGD）恰好等于一步集中式梯度下降。
+# > 观察本地更新步数增多时的客户端漂移（client drift），调试一个有错误的联邦训练循环，并复现 McMahan 等人论文表 2 的规律。
+#
 # In notebook 01 the server combined the hospitals' models with one line, $w \leftarrow \sum_k
 # \frac{n_k}{n} w_k$. This notebook takes that line apart. We derive it from the loss we actually want
 # to minimize, check each claim in code on chest X-rays, and then debug a tutorial that gets it wrong.
@@ -19,6 +22,8 @@
 #
 # **Time:** about 45 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # (the round loop and FedAvg), and one step of gradient descent, $w \leftarrow w - \eta \nabla f(w)$.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -51,7 +56,7 @@ from fedlite.plots import client_bars, learning_curves
 #
 # We use 1,000 of the 4,708 PneumoniaMNIST training images, drawn at random, so that every experiment
 # below runs in seconds (set `N_IMAGES` higher if you have time to spare). They are split over four
-# hospitals with `split="label"`: the hospitals differ in size **and** in their mix of diagnoses, as a
+# hospitals with `skew="label"`: the hospitals differ in size **and** in their mix of diagnoses, as a
 # children's hospital and a family practice would. All models are tested on the official test set.
 
 # %%
@@ -62,7 +67,7 @@ xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-d
 train, test = xray["train"], xray["test"]
 N_IMAGES = 1000  # of 4,708; scaled down for speed
 subset = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[:N_IMAGES]))
-hospitals = make_hospitals(subset, 4, split="label", alpha=1.0, seed=0)
+hospitals = make_hospitals(subset, 4, skew="label", alpha=1.0, seed=0)
 sizes = [len(h) for h in hospitals]
 print("X-rays per hospital, n_k:", sizes, "  n =", sum(sizes))
 print("share with pneumonia:    ", [round(h.y.float().mean().item(), 2) for h in hospitals])
@@ -190,10 +195,11 @@ for name, weights in [("weighted n_k/n", sizes), ("unweighted 1/K", [1] * len(ho
 #
 # FedSGD needs one round of communication per gradient step, and a deep network needs thousands of
 # steps. **FedAvg** lets each hospital take many steps before it reports back: $E$ local epochs with
-# mini-batches of size $B$. With several local steps the algebra above no longer closes. After $E$ local
-# steps,
+# mini-batches of size $B$, that is $\tau_k = E \cdot \lceil n_k / B \rceil$ local steps (symbols:
+# [notation card](../docs/notation.md)). With several local steps the algebra above no longer closes.
+# After $\tau$ local steps,
 #
-# $$ w_k = w - \eta \sum_{s=0}^{E-1} \nabla F_k\bigl(w_k^{(s)}\bigr), $$
+# $$ w_k = w - \eta \sum_{s=0}^{\tau-1} \nabla F_k\bigl(w_k^{(s)}\bigr), $$
 #
 # where each gradient is taken at the hospital's *own* current weights $w_k^{(s)}$, not at a point
 # shared with the others. Centralized gradient descent would use $\nabla f$ at its own single
@@ -202,9 +208,9 @@ for name, weights in [("weighted n_k/n", sizes), ("unweighted 1/K", [1] * len(ho
 # **client drift** (Karimireddy et al. 2020, "SCAFFOLD").
 #
 # To see drift alone, without the noise of mini-batches, the next cells use full-batch steps. Each
-# hospital, and a centralized run on the pooled data, take $E$ steps from the same initial weights; we
-# average the hospitals' weights after step $E$ (one FedAvg round with $E$ local steps) and measure how
-# far that lands from the centralized weights after the same $E$ steps. We do this once for IID
+# hospital, and a centralized run on the pooled data, take $\tau$ steps from the same initial weights; we
+# average the hospitals' weights after step $\tau$ (one FedAvg round with $\tau$ local steps) and measure
+# how far that lands from the centralized weights after the same $\tau$ steps. We do this once for IID
 # hospitals and once for our label-skewed ones: the same 1,000 X-rays, cut differently, so the
 # centralized run is the same for both. (The learning rate, 0.1, is small enough for every trajectory
 # to be smooth.)
@@ -229,7 +235,7 @@ def drift_after(hospitals, central_path, w0):
 
 central_path = gd_path(pool(hospitals), steps=6)
 w0 = make_model("cnn", seed=0).state_dict()
-iid_four = make_hospitals(subset, 4, split="iid", seed=0)
+iid_four = make_hospitals(subset, 4, skew="iid", seed=0)
 drift = {"IID hospitals": drift_after(iid_four, central_path, w0),
          "label-skewed hospitals": drift_after(hospitals, central_path, w0)}
 
@@ -237,7 +243,7 @@ drift = {"IID hospitals": drift_after(iid_four, central_path, w0),
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 for name, gaps in drift.items():
     ax.plot(range(1, len(gaps) + 1), gaps, marker="o", label=name)
-ax.set_xlabel("local steps per round, E (full batch)")
+ax.set_xlabel("local steps per round, τ (full batch)")
 ax.set_ylabel("distance from centralized GD\n(relative to distance travelled)")
 ax.set_title("One FedAvg round vs the same number of centralized steps")
 ax.grid(alpha=0.3)
@@ -245,13 +251,13 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# At $E = 1$ both curves start at zero: that is FedSGD, exact as in section 2. With more local steps,
+# At $\tau = 1$ both curves start at zero: that is FedSGD, exact as in section 2. With more local steps,
 # FedAvg lands away from where centralized training would be. For IID hospitals the gap stays small,
 # because every hospital's loss looks like the pooled one. For the label-skewed hospitals it is far
 # larger: each local model heads for its own hospital's answer before the server averages them.
 #
 # Drift is the price of communicating less. Section 5 measures the other side of the trade: how many
-# rounds the local steps save. Notebook 03 is about reducing the price.
+# rounds the local steps save. Notebook 03a is about reducing the price.
 
 # %% [markdown]
 # ## 4 · Debugging a tutorial's federated loop
@@ -281,19 +287,19 @@ def server_update(states, how, sizes):
 def tutorial_fl(hospitals, rounds, *, aggregate="sum", broadcast=False):
     """The tutorial's loop (the defaults), each fix a switch. Returns a log entry per round, and the
     test AUC of the model each hospital ends up using (its own copy, or the broadcast one)."""
-    server = make_model("cnn", seed=0)
-    models = [copy.deepcopy(server) for _ in hospitals]        # every hospital gets the initial model once
+    global_model = make_model("cnn", seed=0)
+    models = [copy.deepcopy(global_model) for _ in hospitals]  # every hospital gets the initial model once
     log = []
     for t in range(rounds):
         for k, (model, data) in enumerate(zip(models, hospitals)):
             if broadcast:                                       # fix 2: start from the server's model
-                model.load_state_dict(server.state_dict())
+                model.load_state_dict(global_model.state_dict())
             local_train(model, data, LOCAL, seed=100 * t + k)
         states = [m.state_dict() for m in models]
-        server.load_state_dict(server_update(states, aggregate, [len(h) for h in hospitals]))
-        log.append({**evaluate(server, test), "norm": flatten(server.state_dict()).norm().item(),
+        global_model.load_state_dict(server_update(states, aggregate, [len(h) for h in hospitals]))
+        log.append({**evaluate(global_model, test), "norm": flatten(global_model.state_dict()).norm().item(),
                     "spread": spread(states, [len(h) for h in hospitals])})
-    return log, [evaluate(server if broadcast else m, test)["auc"] for m in models]
+    return log, [evaluate(global_model if broadcast else m, test)["auc"] for m in models]
 
 # %% [markdown]
 # We run the tutorial, then switch the fixes on one after the other, five rounds each.
@@ -372,14 +378,15 @@ plt.show()
 # split over 100 clients of 600 images, 10% of the clients per round, target 99% test accuracy) reports,
 # among others:
 #
-# | | $E$ | $B$ | $u$ = local steps per round | rounds to 99% |
+# | | $E$ | $B$ | $\tau$ = local steps per round | rounds to 99% |
 # |---|---|---|---|---|
 # | FedSGD | 1 | $\infty$ | 1 | 626 |
 # | FedAvg | 5 | $\infty$ | 5 | 179 (3.5× fewer) |
 # | FedAvg | 1 | 10 | 60 | 34 (18.4×) |
 # | FedAvg | 5 | 10 | 300 | 20 (31.3×) |
 #
-# Here $u = E \cdot n_k / B$ counts one client's SGD steps per round. We run the same four settings on
+# Here $\tau = E \cdot \lceil n_k / B \rceil$ counts one client's SGD steps per round (the paper writes
+# $u = E n_k / B$; with $n_k = 600$ and $B = 10$ the two agree). We run the same four settings on
 # our data, scaled down: 5 IID hospitals of 200 X-rays (our 1,000-image subset), all of them in every
 # round. The target is a test **AUC of 0.85**: clearly useful, reachable in a few seconds of training,
 # and not fooled by the prevalence gap of the test set. As in the paper, local training is plain SGD,
@@ -389,7 +396,7 @@ plt.show()
 
 # %%
 TARGET, MAX_ROUNDS = 0.85, 40
-iid_hospitals = make_hospitals(subset, 5, split="iid", seed=0)
+iid_hospitals = make_hospitals(subset, 5, skew="iid", seed=0)
 LR = {None: 0.5, 10: 0.2}  # learning rate by batch size (None = full batch)
 GRID = [(1, None), (5, None), (1, 10), (5, 10)]  # (E, B); (1, None) is FedSGD
 table2 = {}
@@ -419,7 +426,7 @@ plt.show()
 
 # %% [markdown]
 # The cells above print our rounds to the target beside the paper's, with the speed-up over FedSGD in
-# brackets. The pattern to look for is the paper's: the more local steps per round ($u$), the fewer
+# brackets. The pattern to look for is the paper's: the more local steps per round ($\tau$), the fewer
 # rounds, and small batches are the cheapest way to add steps. Expect our counts and ratios to be much
 # smaller, for honest reasons:
 #
@@ -435,13 +442,14 @@ plt.show()
 #   their order.
 
 # %% [markdown]
-# **Exercise 3.** A hospital holds $n_k = 600$ X-rays (a client of the paper). Which of these settings
-# makes it take the most SGD steps per round? Answer with the tuple, e.g. `(20, None)`.
+# **Exercise 3.** A hospital holds $n_k = 600$ X-rays (a client of the paper). Each setting below makes
+# it take $\tau = E \cdot \lceil n_k / B \rceil$ SGD steps per round. What is the largest number of steps
+# any of them gives? Compute it (by hand or in code); the answer is a number, not a setting.
 
 # %%
 step_settings = [(20, None), (1, 20), (5, 50), (2, 32)]  # (E, B); B=None means the full batch
-my_setting = ...
-check_most_local_steps(my_setting, 600, step_settings)
+my_steps = ...
+check_most_local_steps(my_steps, 600, step_settings)
 
 # %% [markdown]
 # ## 6 · Try it: local epochs, batch size, number of hospitals
@@ -456,11 +464,11 @@ check_most_local_steps(my_setting, 600, step_settings)
 def explore(local_epochs=1, batch_size=10, num_hospitals=5, rounds=4):
     """FedAvg with E local epochs, batch size B (0 = full batch) and K IID hospitals: test AUC per round."""
     B = batch_size or None
-    parts = make_hospitals(subset, num_hospitals, split="iid", seed=0)
+    parts = make_hospitals(subset, num_hospitals, skew="iid", seed=0)
     config = LocalConfig(epochs=local_epochs, batch_size=B, lr=LR[None] if B is None else LR[10])
     history = run_federated(make_model("cnn", seed=0), parts, test, rounds=rounds, local=config,
                             name=f"E={local_epochs}, B={B or '∞'}, K={num_hospitals}", progress=False)
-    print(f"local steps per round, u = E*ceil(n_k/B): {local_steps(len(parts[0]), local_epochs, B)}"
+    print(f"local steps per round, τ = E·⌈n_k/B⌉: {local_steps(len(parts[0]), local_epochs, B)}"
           f"   rounds to AUC {TARGET}: {history.rounds_to(TARGET, 'auc') or f'not within {rounds}'}")
     ax = learning_curves([history], key="auc", target=TARGET)
     ax.set(xlabel="round of communication", ylabel="test AUC", ylim=(0.4, 1))

@@ -1,5 +1,8 @@
 # %% [markdown]
-# # 03a · Non-IID hospitals: skew, drift and remedies
+# # 03a · Non-IID hospitals: label skew, drift and remedies
+#
+# > **中文摘要：**构造标签分布偏斜（label skew）、数量偏斜（quantity skew）与病态分片划分（pathological shards）的非独立同分布（Non-IID）医院，用狄利克雷分布（Dirichlet distribution）控制偏斜程度。
+# > 测量它们对 FedAvg 的影响与客户端漂移（client drift），并如实检验 FedProx 与服务器动量（server momentum）等缓解方法的效果。
 #
 #
 # Notebooks 01 and 02 dealt the X-rays out to the hospitals at random, so every hospital looked like a
@@ -12,17 +15,20 @@
 #
 # **In this notebook you will**
 # - build the standard kinds of non-IID hospitals (label skew with a Dirichlet α, quantity skew,
-#   pathological shards, scanner shift) and see each as a heat-map;
+#   pathological shards) and see each as a heat-map;
 # - measure what each one does to FedAvg, and see *client drift*: hospitals pulling the model apart;
-# - try the remedies (FedProx, server momentum, FedBN; FedAdam is one line away) and judge honestly what
-#   they buy here.
+# - try the remedies for drift (FedProx, server momentum; FedAdam is one line away) and judge honestly
+#   what they buy here.
 #
-# The real hospitals (four heart-disease sites, the normalization trap and the FLamby benchmark) are the
-# subject of the next notebook, [03b · Real hospitals](03b_real_hospitals.ipynb).
+# Hospitals whose *inputs* differ (scanners, FedBN) and four real hospitals (heart disease, the
+# normalization trap, the FLamby benchmark) are the subject of the next notebook,
+# [03b · Real hospitals](03b_real_hospitals.ipynb).
 #
 # **Time:** about 45 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb): the round loop `run_federated` and the weights $n_k/n$.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -45,8 +51,8 @@ if "google.colab" in sys.modules:
 # | natural split | all of the above at once | real hospitals, real records | `load_heart_disease()` |
 #
 # The first four are *simulated*: we cut one dataset into hospitals on purpose, so we can turn each kind of
-# difference up or down on its own. The last one is real, and is the subject of
-# [03b · Real hospitals](03b_real_hospitals.ipynb).
+# difference up or down on its own. This notebook takes the first three; feature shift and the natural
+# split are in [03b · Real hospitals](03b_real_hospitals.ipynb).
 
 # %% [markdown]
 # ## The X-rays, scaled down for speed
@@ -180,13 +186,24 @@ interact(explore, alpha=FloatLogSlider(value=0.3, base=10, min=-2, max=2, step=0
 
 # %% [markdown]
 # **Exercise 1.** In the `"shards"` federation above, how many of the five hospitals hold X-rays of only
-# one diagnosis? Compute it from `counts["shards"]` (a hospitals × diagnoses table); don't type the number.
+# one diagnosis? Compute it from `counts["shards"]` (a hospitals × diagnoses table)
+# with code that would work for any such table.
 
 # %%
-from fedlite.exercises.nb03a import check_remedy, check_single_class_hospitals
+from fedlite.exercises.nb03a import check_label_skew, check_single_class_hospitals
 
 my_count = ...  # hint: (counts["shards"] > 0) is a table of True/False
 check_single_class_hospitals(my_count, counts["shards"])
+
+# %% [markdown]
+# **Exercise 2.** Compute the label skew of the `"Dirichlet α=0.1"` federation yourself, without
+# `label_skew`: with $p_k$ hospital $k$'s mix of diagnoses (its row of `counts`, divided by $n_k$) and
+# $p$ the federation's mix, the skew is $\sum_k \frac{n_k}{n} \cdot \frac{1}{2} \sum_c |p_{kc} - p_c|$.
+
+# %%
+c = counts["Dirichlet α=0.1"]  # hospitals x diagnoses
+my_skew = ...  # a number between 0 and 1; numpy: c.sum(axis=1, keepdims=True), np.abs, ...
+check_label_skew(my_skew, c)
 
 # %% [markdown]
 # ## What skew does to FedAvg
@@ -198,13 +215,13 @@ check_single_class_hospitals(my_count, counts["shards"])
 # rounds in all and is the slowest so far.
 
 # %%
-from fedlite.data import split
+from fedlite.data import subsets
 
 ROUNDS = 5
 fedavg_runs = {}
 for name in ["IID", "Dirichlet α=0.1", "shards", "quantity α=0.5"]:
     model = make_model("cnn", seed=0)
-    fedavg_runs[name] = run_federated(model, split(train, splits[name]), test, rounds=ROUNDS,
+    fedavg_runs[name] = run_federated(model, subsets(train, splits[name]), test, rounds=ROUNDS,
                                       local=LOCAL, seed=SEED, name=name, progress=False)
     if name == "IID":
         iid_model = model  # the trained global model; we come back to it below
@@ -267,7 +284,7 @@ from fedlite.metrics import predict
 
 drift, says_pneumonia, probe = {}, {}, make_model("cnn", seed=0)
 for name in ["IID", "Dirichlet α=0.1"]:
-    drift[name] = client_drift(iid_model, split(train, splits[name]), LOCAL, seed=SEED)
+    drift[name] = client_drift(iid_model, subsets(train, splits[name]), LOCAL, seed=SEED)
     says_pneumonia[name] = []
     for state in drift[name].states:  # each hospital's locally trained model, before averaging
         probe.load_state_dict(state)
@@ -311,7 +328,7 @@ plt.show()
 #   *server step*: the averaged update $\Delta$ is treated as a gradient and fed to momentum or Adam,
 #   which smooths the global model's path across rounds. In `fedlite`: `server_optimizer=ServerMomentum(...)` or
 #   `server_optimizer=ServerAdam(...)`.
-# - **FedBN** (Li et al. 2021) targets *feature shift* rather than label skew; it is the next section.
+# - **FedBN** (Li et al. 2021) targets *feature shift* rather than label skew; it is in notebook 03b.
 #
 # We run FedProx and FedAvgM on the hardest federation, α = 0.1, with common settings (μ = 0.1; server
 # learning rate 1 with momentum 0.9), chosen beforehand and not tuned on our test set. The FedAvg run is
@@ -323,7 +340,7 @@ from dataclasses import replace
 
 from fedlite import History, ServerAdam, ServerMomentum  # ServerAdam: for your own FedAdam run
 
-skewed = split(train, splits["Dirichlet α=0.1"])
+skewed = subsets(train, splits["Dirichlet α=0.1"])
 remedies = {"FedProx μ=0.1": dict(local=replace(LOCAL, mu=0.1)),
             "FedAvgM": dict(local=LOCAL, server_optimizer=ServerMomentum(lr=1.0, momentum=0.9))}
 remedy_runs = [History("FedAvg", fedavg_runs["Dirichlet α=0.1"].rounds)]
@@ -356,85 +373,7 @@ for h in remedy_runs:
 # That is a real lesson, not a failure of the code: remedies have hyper-parameters, help in some regimes
 # and not others, and must be judged on validation data for the problem at hand. (Change `SEED` at the
 # top to deal the hospitals differently and see how much of the picture is luck of the draw.)
-#
-# ## Feature shift and FedBN
-#
-# Now the hospitals have the same mix of patients but different **scanners**. `make_hospitals(...,
-# split="scanner")` deals the X-rays out at random, then passes each hospital's images through that
-# hospital's own fixed gamma, contrast, brightness, blur and noise. Here is one test X-ray as the five
-# scanners show it.
 
-# %%
-from fedlite.data import Data
-from fedlite.heterogeneity.hospitals import make_hospitals, scanner_shift
-
-example = test.x[:1]
-fig, axes = plt.subplots(1, K + 1, figsize=(10, 2.2), layout="constrained")
-for k, ax in enumerate(axes):
-    image = example if k == 0 else scanner_shift(example, k - 1, seed=SEED)
-    ax.imshow(image[0, 0], cmap="gray", vmin=0, vmax=1)
-    ax.set_title("original" if k == 0 else f"scanner of H{k - 1}", fontsize=9)
-    ax.axis("off")
-plt.show()
-
-# %% [markdown]
-# A model trained across these hospitals must cope with five kinds of pixel statistics. **FedBN** (Li,
-# Jiang, Zhang, Kamp & Dou, ICLR 2021) uses a model with batch-normalization layers, which standardize
-# the activations with running means and variances and then rescale them, and keeps exactly those
-# layers **local**: each hospital keeps its own normalization, everything else is averaged as usual. In
-# `fedlite`: `make_model("cnn", seed=0, norm=True)` adds the BatchNorm layers, and
-# `local_keys=batchnorm_keys(model)` keeps them at home.
-#
-# Because FedBN gives every hospital its own model, each hospital must be tested on *its own* scanner's
-# images: `client_tests[k]` is the test set as hospital $k$'s scanner shows it (every second test image,
-# to halve the evaluation time). We compare FedAvg and FedBN with the same BatchNorm model, `ROUNDS`
-# rounds each.
-
-# %%
-from fedlite import batchnorm_keys
-
-scanner_hospitals = make_hospitals(train, K, split="scanner", seed=SEED)
-half_test = test.subset(range(0, len(test), 2))
-scanner_tests = [Data(scanner_shift(half_test.x, k, seed=SEED), half_test.y) for k in range(K)]
-bn_runs = {}
-for name, keep_local in [("FedAvg", False), ("FedBN", True)]:
-    model = make_model("cnn", seed=0, norm=True)
-    bn_runs[name] = run_federated(model, scanner_hospitals, half_test, rounds=ROUNDS, local=LOCAL, seed=SEED,
-                                  local_keys=batchnorm_keys(model) if keep_local else (),
-                                  client_tests=scanner_tests, name=name, progress=False)
-for name, h in bn_runs.items():
-    print(f"{name:7s} per-hospital AUC " + " ".join(f"{a:.3f}" for a in h.client_metric("auc")[-1])
-          + f"   mean accuracy {np.mean(h.client_metric('accuracy')[-1]):.3f}"
-          + f"   mean AUC {np.mean(h.client_metric('auc')[-1]):.3f}")
-
-# %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.4), layout="constrained")
-for ax, key in [(left, "accuracy"), (right, "auc")]:
-    plots.client_bars({n: h.client_metric(key)[-1] for n, h in bn_runs.items()},
-                      client_names=[f"H{k}" for k in range(K)], ax=ax,
-                      ylabel=f"{'AUC' if key == 'auc' else key} on own scanner's test")
-    ax.set_ylim(0.5, 1.0)
-    ax.set_xlabel("hospital")
-    ax.get_legend().remove()
-fig.legend(*left.get_legend_handles_labels(), loc="outside right center", fontsize="small")
-fig.suptitle(f"Each hospital's model on its own scanner's test images, after {ROUNDS} rounds")
-plt.show()
-
-# %% [markdown]
-# Read the bars hospital by hospital. On our simulated scanners FedBN's effect is modest and not uniform:
-# the bars show which hospitals gained and which lost, and the two means printed above the plot need not
-# even agree on the direction. Two honest reasons: our scanner shifts are mild for a CNN whose BatchNorm layers
-# already standardize every training batch with that batch's own statistics, and our runs are short.
-# FedBN was designed for, and evaluated on, real multi-site images whose differences go well beyond a
-# gamma curve and a little blur.
-#
-# **Exercise 2.** Five hospitals serve the same population and see the same mix of diagnoses, but each has
-# a different X-ray machine. Which remedy from this notebook targets exactly this situation? Answer with
-# one of `"fedprox"`, `"fedavgm"`, `"fedadam"`, `"fedbn"`.
-
-# %%
-my_remedy = ...  # a string
-check_remedy(my_remedy)
 
 # %% [markdown]
 # ## Recap
@@ -445,12 +384,11 @@ check_remedy(my_remedy)
 #   by FedAvg's $n_k/n$ weights; strong label skew makes FedAvg jagged.
 # - The cause is **client drift**: local models move towards their own hospital's answer, and their
 #   updates partly cancel in the average.
-# - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step; **FedBN**
-# - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step; **FedBN**
-#   keeps normalization local for feature shift. None is free or universal: judge them on your data.
+# - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step. Neither is
+#   free or universal: judge them on your data.
 #
-# **Next:** [03b · Real hospitals](03b_real_hospitals.ipynb): four real heart-disease hospitals, the
-# normalization trap, and our numbers next to the FLamby benchmark.
+# **Next:** [03b · Real hospitals](03b_real_hospitals.ipynb): hospitals with different scanners and
+# FedBN, four real heart-disease hospitals, the normalization trap, and the FLamby benchmark.
 #
 # *The datasets are for teaching only: not for clinical use.*
 #

@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 04a · Medical use cases across hospitals: prediction, imaging, personalization
 #
+# > **中文摘要：**跨机构联邦学习（cross-silo FL）的三个医疗场景：在四家心脏病医院上逐院比较联邦学习的得与失，在四家使用不同超声设备的医院上训练乳腺超声分类器。
+# > 比较个性化联邦学习（personalization）的两种做法——本地微调（fine-tuning）与 FedBN 式本地归一化——并学会逐院阅读结果。
+#
 # Introductions to federated learning in healthcare usually name five uses: predicting disease from
 # several hospitals' records, medical imaging, personalized treatment, remote care with wearables, and
 # drug discovery across companies. A list like that is easy to write and hard to check. This notebook
@@ -24,6 +27,8 @@
 # [03b · Real hospitals](03b_real_hospitals.ipynb):
 # `run_federated`, the weights $n_k/n$, scanner shift, FedBN and the four heart-disease hospitals with
 # federated standardization.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -58,9 +63,9 @@ from torch import nn
 from fedlite import (LocalConfig, batchnorm_keys, evaluate, make_model, plots, pool, run_centralized,
                      run_federated, run_local_only)
 from fedlite.heterogeneity import partition
-from fedlite.data import Data, split
+from fedlite.data import Data, subsets
 from fedlite.datasets import load_heart_disease, load_medmnist
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.personalize import fine_tune_all
 from fedlite.history import History
 from fedlite.simulation import federated_round, start_federation
@@ -100,12 +105,7 @@ heart = load_heart_disease()  # its own cell: offline, the synthetic-data banner
 
 # %%
 # NBVAL_CHECK_OUTPUT
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-raw_test = [heart[h]["test"] for h in HOSPITALS]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+HOSPITALS, trains, tests, _, _ = heart_hospitals(heart)   # standardized with federated statistics (03b)
 print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'sick (train)':>12s} {'sick (test)':>11s} "
       f"{'one test patient':>17s}")
 for h, tr, te in zip(HOSPITALS, trains, tests):
@@ -219,7 +219,7 @@ print(f"its P(sick) still differs from patient to patient: {p_sick.min():.3f} to
 #   that differs from the rest *and* is small is the one the shared model fits least.
 #
 # **Exercise 1.** How much say does Switzerland have in every FedAvg average? Compute its weight
-# $n_k/n$ from the training-set sizes in `train_sizes` (a fraction between 0 and 1; don't type numbers).
+# $n_k/n$ from the training-set sizes in `train_sizes` (a fraction between 0 and 1), with code that would work for any hospital.
 
 # %%
 from fedlite.exercises.nb04a import check_constant_accuracy, check_fedavg_weight
@@ -254,7 +254,7 @@ SITES, SHARES = ["large", "mid A", "mid B", "clinic"], [0.45, 0.30, 0.17, 0.08]
 order = np.random.default_rng(SEED).permutation(len(us_train))
 cuts = (np.cumsum(SHARES)[:-1] * len(us_train)).astype(int)
 us_hospitals = [Data(scanner_shift(h.x, k, seed=SEED), h.y)
-                for k, h in enumerate(split(us_train, np.split(order, cuts)))]
+                for k, h in enumerate(subsets(us_train, np.split(order, cuts)))]
 us_tests = [Data(scanner_shift(us_test.x, k, seed=SEED), us_test.y) for k in range(len(SITES))]
 print(f"{len(us_train)} training images, {len(us_test)} test images; "
       f"share 'normal or benign' in the test set: {us_test.y.float().mean():.3f}")
@@ -298,7 +298,7 @@ def cnn():
     return make_model("cnn", seed=0, norm=True)
 
 
-us_local_run = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
+us_local_run, _ = run_local_only(cnn(), us_hospitals, us_test, epochs=US_ROUNDS, local=US_LOCAL,
                               client_tests=us_tests, seed=SEED, progress=False)
 us_global = cnn()
 us_fedavg_run = run_federated(us_global, us_hospitals, us_test, rounds=US_ROUNDS, local=US_LOCAL,

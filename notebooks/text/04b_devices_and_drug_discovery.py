@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 04b · Patients' devices and drug discovery: cross-device and vertical FL
 #
+# > **中文摘要：**跨设备联邦学习（cross-device FL）：100 台模拟的患者设备，每轮按参与率抽样，部分设备掉线；比较随机掉线与依赖患者病情的掉线有何不同。
+# > 了解药企之间的联邦训练项目 MELLODDY 与骨架划分（scaffold split），并在心脏病特征上训练一个小型纵向联邦学习（vertical FL）模型。
+#
 # Notebook 04a worked three uses of federated learning *across hospitals*: a handful of reliable
 # clients with many records each. The two remaining uses of the usual list look different. Remote care
 # with wearables federates **many small, unreliable devices**; drug discovery federates **competing
@@ -21,6 +24,8 @@
 # [02 · FedAvg math](02_fedavg_math.ipynb), [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb) and
 # [03b · Real hospitals](03b_real_hospitals.ipynb): `run_federated`, the weights $n_k/n$, the Dirichlet
 # α, and the four heart-disease hospitals with federated standardization.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -49,10 +54,10 @@ import torch
 
 from fedlite import LocalConfig, make_model, plots, pool, run_federated
 from fedlite.heterogeneity import partition
-from fedlite.data import split
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.data import subsets
+from fedlite.datasets import load_medmnist
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.exercises.nb04b import check_expected_arrivals, check_fl_settings
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
 
 SEED = 0
 
@@ -66,7 +71,8 @@ SEED = 0
 #
 # - each device holds very little data, about one person;
 # - only a small fraction of devices can take part in a round (charging, idle, on Wi-Fi), so the
-#   server asks a random fraction $C$ of them (McMahan et al. 2017 used 100 clients and $C = 0.1$);
+#   server asks a random fraction $q$ of them, the participation rate (McMahan et al. 2017, who call it
+#   $C$, used 100 clients and $q = 0.1$; symbols: [notation card](../docs/notation.md));
 # - devices drop out *during* a round (battery, network, the user walks away): the server averages
 #   whatever arrives before its deadline (Bonawitz et al. 2019, "Towards federated learning at scale").
 #
@@ -85,7 +91,7 @@ xray = load_medmnist("pneumoniamnist")  # its own cell: offline, the synthetic-d
 half = xray["train"].subset(partition.iid(len(xray["train"]), 2, seed=SEED)[0])
 dev_test = xray["test"].subset(range(0, len(xray["test"]), 2))  # every second test X-ray, for speed
 NUM_DEVICES, PARTICIPATION, DEV_ROUNDS = 100, 0.1, 20
-devices = split(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
+devices = subsets(half, partition.dirichlet(half.y.numpy(), NUM_DEVICES, alpha=1.0, seed=SEED))
 sizes = np.array([len(d) for d in devices])
 sick_images = np.array([int(d.y.sum()) for d in devices])
 mostly_sick = sick_images / sizes > 0.5
@@ -101,9 +107,9 @@ print(f"{mostly_sick.sum()} devices hold mostly pneumonia X-rays, {(~mostly_sick
 # probability `p` (one number for every device) or `p[k]` (one per device), drawn from a generator seeded
 # by the seed, the round and the device, so that every run is reproducible.
 #
-# **Exercise 1.** Each round the server asks a fraction $C$ = `PARTICIPATION` of the `NUM_DEVICES` devices,
+# **Exercise 1.** Each round the server asks a fraction $q$ = `PARTICIPATION` of the $K$ = `NUM_DEVICES` devices,
 # and each asked device drops out with probability $p$ = 0.3. On average, how many updates reach the
-# server per round? Compute it from the variables; don't type the number.
+# server per round? Compute it from the variables, so that it stays right if they change.
 
 # %%
 my_arrivals = ...  # use NUM_DEVICES, PARTICIPATION and the dropout probability 0.3
@@ -285,7 +291,7 @@ plt.show()
 #
 # $$ z = \underbrace{x_{\text{GP}}\, w_{\text{GP}}}_{\text{at the GP}} +
 #        \underbrace{x_{\text{card}}\, w_{\text{card}} + b}_{\text{at the clinic}}, \qquad
-#    g = \frac{\sigma(z) - y}{n}, \qquad
+#    g = \frac{1/(1 + e^{-z}) - y}{n}, \qquad
 #    w_{\text{GP}} \leftarrow w_{\text{GP}} - \eta\, x_{\text{GP}}^\top g, \quad
 #    w_{\text{card}} \leftarrow w_{\text{card}} - \eta\, x_{\text{card}}^\top g . $$
 #
@@ -296,12 +302,7 @@ plt.show()
 # hospitals and standardizes them with federated statistics, as in notebook 03b.
 
 # %%
-heart = load_heart_disease()
-raw_train = [heart[h]["train"] for h in heart]
-raw_test = [heart[h]["test"] for h in heart]
-fed_mean, fed_std = federated_mean_std(raw_train)
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+_, trains, tests, _, _ = heart_hospitals()
 
 # %%
 from fedlite.metrics import roc_auc
@@ -370,7 +371,7 @@ check_fl_settings(my_settings)
 #
 # | use case | FL setting | main risk | what the course showed |
 # |---|---|---|---|
-# | disease prediction across hospitals | cross-silo, horizontal | a hospital unlike the others (Switzerland) is served worst, and its small test set hides it | pooled, local-only and FedAvg per hospital on four real hospitals: the three larger sites gain; the Swiss local model's high accuracy is a constant "sick", and a 16-patient test split with one healthy patient cannot rank the Swiss models; federated standardization (03) |
+# | disease prediction across hospitals | cross-silo, horizontal | a hospital unlike the others (Switzerland) is served worst, and its small test set hides it | pooled, local-only and FedAvg per hospital on four real hospitals: the three larger sites gain; the Swiss local model's high accuracy is a constant "sick", and a 16-patient test split with one healthy patient cannot rank the Swiss models; federated standardization (03b) |
 # | medical imaging | cross-silo, horizontal | scanner and site shift; small sites with weak local models | four simulated scanners and very unequal sizes: the two small hospitals gained most, the clinic above all |
 # | personalized treatment | cross-silo, horizontal, personal models | gains at one hospital, losses at another; choosing $E$ on the test set | fine-tuning slides between the global and the local model; FedBN-style local normalization; on the heart data both moved the threshold more than the ranking |
 # | remote care, wearables | cross-device, horizontal | who participates: dropouts that depend on the patient bias the data behind the model | 100 stand-in devices, 10 per round: random dropouts cost updates, patient-dependent ones shift the long-run data mix; 20 rounds show no clear effect on the model; a jittery threshold; no real wearable data |

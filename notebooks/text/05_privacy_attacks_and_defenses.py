@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 05 · Privacy, honestly: gradient inversion, secure aggregation and differential privacy
 #
+# > **中文摘要：**检验“只共享参数就能保护隐私”这一说法：诚实但好奇（honest-but-curious）的服务器可以用梯度反演攻击（gradient inversion）从一次模型更新重建患者的 X 光片。
+# > 再试两种防御——安全聚合（secure aggregation）与差分隐私（differential privacy）——计算隐私预算 ε，比较各自的代价以及仍未受保护的内容。
+#
 # Articles about federated learning often say it "protects privacy because only parameters are shared".
 # This notebook tests that sentence on a chest X-ray. A curious server that receives one hospital's model
 # update can rebuild the X-ray the update came from. Then we try the two standard defences, one at a
@@ -18,6 +21,8 @@
 # **Time:** about 35 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # and [02 · FedAvg math](02_fedavg_math.ipynb) (FedSGD is one gradient step per round; the $n_k/n$
 # weights); the idea of a gradient.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -358,7 +363,8 @@ print(f"secure sum of A and B vs plain FedAvg of A and B: largest difference {ga
 # %% [markdown]
 # **Exercise 2.** Four hospitals A, B, C, D mask their vectors with one mask per pair. Then B and D drop
 # out. Which pairwise masks are left over in the sum of the vectors that arrive, so that A and C must
-# reveal their seeds? Answer with a set of pairs, e.g. `{("A", "B"), ("C", "D")}`.
+# reveal their seeds? Answer with a set of pairs of names; the format is `{("X", "Y"), ("Y", "Z")}` for
+# masks between made-up hospitals X, Y and Z.
 
 # %%
 my_pairs = ...
@@ -383,15 +389,16 @@ check_dangling_masks(my_pairs, hospitals=["A", "B", "C", "D"], dropped=["B", "D"
 # *any* output can reveal about one participant. DP-FedAvg (McMahan et al. 2018) changes a round with
 # $m$ hospitals in two places:
 #
-# 1. **Clip** (at the hospital): the update $\Delta_k = w_k - w$ is scaled down to norm at most $C$,
-#    $\Delta_k \leftarrow \Delta_k \cdot \min(1, C/\lVert\Delta_k\rVert)$. No hospital can move the sum by
-#    more than $C$.
+# 1. **Clip** (at the hospital): the update $\Delta_k = w_k - w$ is scaled down to norm at most $S$, the
+#    *clip norm* (papers often call it $C$; symbols: [notation card](../docs/notation.md)),
+#    $\Delta_k \leftarrow \Delta_k \cdot \min(1, S/\lVert\Delta_k\rVert)$. No hospital can move the sum by
+#    more than $S$.
 # 2. **Noise** (at the server): average with *equal* weights and add Gaussian noise,
-#    $$w \leftarrow w + \frac{1}{m}\Big(\sum_k \Delta_k + \mathcal{N}(0, \sigma^2 C^2 I)\Big)
-#      = w + \overline{\Delta} + \mathcal{N}\big(0, (\sigma C / m)^2 I\big).$$
-#    Noise of standard deviation $\sigma C$ on the sum is the same as $\sigma C/m$ on the mean. The
+#    $$w \leftarrow w + \frac{1}{m}\Big(\sum_k \Delta_k + \mathcal{N}(0, \sigma^2 S^2 I)\Big)
+#      = w + \overline{\Delta} + \mathcal{N}\big(0, (\sigma S / m)^2 I\big).$$
+#    Noise of standard deviation $\sigma S$ on the sum is the same as $\sigma S/m$ on the mean. The
 #    *noise multiplier* $\sigma$ sets the privacy. The weights are equal because with $n_k/n$ a large
-#    hospital could move the mean by more than $C/m$, and the bound would fail.
+#    hospital could move the mean by more than $S/m$, and the bound would fail.
 #
 # `dp.DPFedAvg` does both through the same two hooks. First, the attack. We take the worst case
 # for hospital A: it is alone in the round, so the model the server releases moves by A's clipped
@@ -431,7 +438,7 @@ plt.show()
 # changes the length. Noise is what helps. As $\sigma$ grows, the PSNR falls to the level of the
 # random start, long before $\sigma$ reaches 1. The reason is that the noise goes into every one of
 # the $d \approx 102{,}000$ parameters: its norm is about $\sigma C \sqrt{d} \approx 320\,\sigma C$,
-# against at most $C$ for the update. That same factor $\sqrt d$ will cost accuracy in section 4.
+# against at most $S$ for the update. That same factor $\sqrt d$ will cost accuracy in section 4.
 #
 # Mind who sees what. In DP-FedAvg as written above, the server adds the noise itself, so the server
 # still receives A's clipped, noise-free update: the $\sigma = 0$ image is what *it* can rebuild. The
@@ -439,7 +446,7 @@ plt.show()
 # model. To keep the server out as well, the hospitals add the noise themselves before secure
 # aggregation (more in section 4).
 #
-# **Exercise 3.** Four hospitals use DP-FedAvg with clip norm $C = 0.1$ and noise multiplier
+# **Exercise 3.** Four hospitals use DP-FedAvg with clip norm $S = 0.1$ and noise multiplier
 # $\sigma = 2$. What is the standard deviation of the noise on each coordinate of the *mean* update
 # the server adds to the model?
 
@@ -480,20 +487,16 @@ for s in budget_sigmas:
 # even those. Each hospital takes one full-batch step per round, for 10 rounds.
 
 # %%
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-names = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in names])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in names]
-heart_test = fl.pool([standardize(heart[h]["test"], mean, std) for h in names])
+names, heart_train, heart_tests, _, _ = heart_hospitals()
+heart_test = fl.pool(heart_tests)
 print("training patients per hospital:", {h: len(d) for h, d in zip(names, heart_train)},
       f"  pooled test set: {len(heart_test)}")
 
 # %% [markdown]
 # For each noise multiplier we train three times, with three noise seeds, because one noisy run is
-# luck. The clip norm $C = 0.1$ sits below most updates' norms (the cell prints their median), so
+# luck. The clip norm $S = 0.1$ sits below most updates' norms (the cell prints their median), so
 # clipping bites without destroying the signal. The non-private FedAvg run is the reference.
 
 # %%
@@ -515,7 +518,7 @@ reference, _ = heart_run()
 curve = {s: [heart_run(s, seed) for seed in range(3)] for s in budget_sigmas}
 norms = [n for runs in curve.values() for _, mechanism in runs for n in mechanism.norms]
 print(f"no DP: accuracy {reference.final('accuracy'):.3f}, AUC {reference.final('auc'):.3f}; "
-      f"median update norm before clipping {np.median(norms):.3f} (C = {HEART_CLIP})")
+      f"median update norm before clipping {np.median(norms):.3f} (S = {HEART_CLIP})")
 for s, runs in curve.items():
     aucs, accs = [h.final("auc") for h, _ in runs], [h.final("accuracy") for h, _ in runs]
     print(f"sigma = {s:3g}  epsilon = {dp.dp_epsilon(s, 1.0, HEART_ROUNDS, DELTA):6.2f}  "
@@ -575,7 +578,7 @@ check_smallest_sigma(my_sigma, candidates, target_epsilon=5.0, rounds=20, sample
 # and a large noise multiplier. Three hospitals share all 4,708 training X-rays and train for only two
 # rounds, with a larger learning rate than the course default (0.05 instead of 0.02) so that two
 # rounds suffice. That is scaled down for speed; raise `COST_ROUNDS` and lower the rate for a fuller
-# picture. The clip norm $C = 0.5$ is about half a hospital's update norm in the first round (the
+# picture. The clip norm $S = 0.5$ is about half a hospital's update norm in the first round (the
 # cell prints the measured norms). "Defence seconds" is the time spent inside the defence's hooks (masking, clipping,
 # noise), on top of training. The attack column repeats the PSNRs measured above on hospital A's X-ray.
 
@@ -585,7 +588,7 @@ import time
 from fedlite.heterogeneity.hospitals import make_hospitals
 
 COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
-cost_hospitals = make_hospitals(train, 3, split="iid", seed=0)
+cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
 local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05, momentum=0.9)
 
 
@@ -624,7 +627,7 @@ def dp_hooks(sigma):
 runs = {"none (plain FedAvg)": timed_run(lambda: {}), "secure aggregation": timed_run(secure_hooks)}
 for sigma in COST_SIGMAS:
     runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda: dp_hooks(sigma))
-print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(C = {COST_CLIP})")
+print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(S = {COST_CLIP})")
 
 # %%
 attack_psnr = [psnr_none, psnr_secure] + [dp_psnr[s][1] for s in COST_SIGMAS]
@@ -682,7 +685,7 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 #   learn only the exact sum. Pairwise masks cancel, a dropout is repaired by revealing the dropped
 #   hospital's seeds, and the attack on the sum failed. It does not protect what the sum reveals, and
 #   it does not stop a malicious server.
-# - **DP-FedAvg** (`fedlite.privacy.dp`: `DPFedAvg`, `dp_epsilon`): clip each update to $C$, then add
+# - **DP-FedAvg** (`fedlite.privacy.dp`: `DPFedAvg`, `dp_epsilon`): clip each update to $S$, then add
 #   noise of std $\sigma C$ to the sum. Clipping alone does nothing against the attack; the noise
 #   defeats it. `dp_epsilon` counts the budget with Opacus's accountant: $\varepsilon$ grows with rounds
 #   and falls with noise, and with four hospitals a small $\varepsilon$ costs real accuracy.

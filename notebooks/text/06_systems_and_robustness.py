@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 06 · Systems and robustness: bytes, stragglers and a malicious hospital
 #
+# > **中文摘要：**统计每轮通信的字节数，用量化（quantization）和带误差反馈（error feedback）的 Top-k 稀疏化压缩更新，并模拟部分参与、随机掉线与截止时间。
+# > 让一家医院发送恶意更新、观察 FedAvg 如何失效，再用坐标中位数、截尾均值（trimmed mean）、Krum 与更新校验（update validation）加以防御。
+#
 # So far every hospital in our federations had a fast network, finished its local training on time, and
 # sent back an honest update. Real federations are messier. A model update may be larger than the
 # hospital's whole dataset; a hospital's job runs late or its connection drops; and one participant,
@@ -23,6 +26,8 @@
 # [03b · Real hospitals](03b_real_hospitals.ipynb) (the four heart-disease hospitals and federated
 # standardization). The `on_update` hook of `run_federated` appeared in
 # [05 · Privacy](05_privacy_attacks_and_defenses.ipynb); we use it for everything here.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -45,7 +50,7 @@ from matplotlib.ticker import MaxNLocator
 import fedlite as fl
 from fedlite import plots
 from fedlite.aggregate import fedavg
-from fedlite.datasets import load_heart_disease, load_medmnist
+from fedlite.datasets import load_medmnist
 from fedlite.heterogeneity.hospitals import make_hospitals
 from fedlite.models import count_parameters
 from fedlite.robustness import compression, defences, malicious, participation
@@ -103,7 +108,7 @@ print(f"all {len(full_train):,} training X-rays as 8-bit pixels: {pixels / 1e6:.
 
 # %%
 half = full_train.subset(np.sort(np.random.default_rng(SEED).permutation(len(full_train))[:len(full_train) // 2]))
-xray_hospitals = make_hospitals(half, K, split="iid", seed=SEED)
+xray_hospitals = make_hospitals(half, K, skew="iid", seed=SEED)
 LOCAL = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32)   # the course's local optimizer
 ROUNDS = 6
 
@@ -245,8 +250,8 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # round, gives the round a **reporting deadline**, and simply ignores the devices that do not report
 # in time. Hospitals are fewer and more reliable than phones, but the same three mechanisms apply:
 #
-# - **partial participation**: the server picks a fraction $C$ of the hospitals per round
-#   (`run_federated(..., participation=C)`);
+# - **partial participation**: the server picks a fraction $q$ of the hospitals per round, the
+#   participation rate (`run_federated(..., participation=q)`; symbols: [notation card](../docs/notation.md));
 # - **random dropouts**: an update is lost with probability $p$ (`participation.RandomDropout(p)`);
 # - **stragglers**: a hospital whose round takes longer than the deadline is dropped
 #   (`participation.Deadline(speeds, deadline)`).
@@ -258,13 +263,9 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 # (learning rate 0.5), for 30 rounds.
 
 # %%
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-mean, std = federated_mean_std([heart[h]["train"] for h in HOSPITALS])
-heart_train = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-heart_tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, heart_train, heart_tests, _, _ = heart_hospitals()
 heart_test = fl.pool(heart_tests)
 HEART_LOCAL, HEART_ROUNDS = fl.LocalConfig(batch_size=None, lr=0.5), 30
 for h, train, own_test in zip(HOSPITALS, heart_train, heart_tests):
@@ -297,8 +298,8 @@ deadline = participation.Deadline(speeds, deadline=2.5, jitter=0.2, seed=SEED)
 dropout = participation.RandomDropout(0.3, seed=SEED)
 who_shows_up = {
     "everyone, every round": heart_run("everyone"),
-    "C = 0.5 (2 of 4 per round)": heart_run("C = 0.5", participation=0.5),
-    "C = 0.25 (1 of 4 per round)": heart_run("C = 0.25", participation=0.25),
+    "q = 0.5 (2 of 4 per round)": heart_run("q = 0.5", participation=0.5),
+    "q = 0.25 (1 of 4 per round)": heart_run("q = 0.25", participation=0.25),
     "random dropout p = 0.3": heart_run("dropout 0.3", on_update=dropout),
     "deadline 2.5 s": heart_run("deadline 2.5 s", on_update=deadline),
 }
@@ -313,9 +314,9 @@ for name, h in who_shows_up.items():
     print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, arrival_share(h))))
 
 # %% [markdown]
-# Compare each row with the first one. Random absences (a fraction $C$, or random dropouts) cost
+# Compare each row with the first one. Random absences (a fraction $q$, or random dropouts) cost
 # little as long as several hospitals report per round: every hospital still contributes, only less
-# often, and the model averages over rounds. With $C = 0.25$ a single hospital's update *is* the
+# often, and the model averages over rounds. With $q = 0.25$ a single hospital's update *is* the
 # round's step, so the model swings towards whoever was picked last. The deadline is different, and the
 # participation table shows why. A round's time grows with the hospital's number of patients, so the
 # deadline drops the *largest* hospitals, Cleveland and Hungary, in nearly every round, while little

@@ -1,6 +1,9 @@
 # %% [markdown]
 # # 07 · Where next: from fedlite to real federated-learning frameworks
 #
+# > **中文摘要：**把课程中的概念对应到 Flower、TensorFlow Federated、NVIDIA FLARE、Fed-BioMed、FLamby、FATE 与 PySyft 的术语，并把课程的客户端移植到 Flower 的接口。
+# > 比较各框架的适用场景，为五种典型情形选择工具，作为从教学代码走向真实部署的下一步。
+#
 # Everything in this course ran in one Python process: the "hospitals" (and notebook 04b's simulated "devices")
 # were lists of tensors, the "network" was a function call, and `fedlite` was written to be read, not deployed. A real federation
 # needs what we skipped: programs that run at each hospital, encrypted and authenticated connections,
@@ -35,6 +38,8 @@
 # *A note on sources.* Every API name and fact about a framework below was checked against that project's
 # own documentation or source code. These projects move fast: names change between major versions (we
 # point out where they already have), so check the documentation of the version you install.
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
 
 # %%
 # On Google Colab, install the course's helper package first (anywhere else this cell does nothing).
@@ -55,14 +60,14 @@ if "google.colab" in sys.modules:
 # | the FedAvg weights $n_k/n$ | 00, 02 | `fedavg(states, num_samples)` |
 # | FedSGD: one full-batch gradient step per round | 02 | `LocalConfig(epochs=1, batch_size=None)` |
 # | only some hospitals take part in a round | 01 | `participation=` |
-# | hospitals that differ (non-IID) | 03 | `heterogeneity.partition.dirichlet`, `.shards`, `.quantity_skew`; `heterogeneity.hospitals.scanner_shift` |
-# | FedProx: a leash on local training | 03 | `LocalConfig(mu=...)` |
-# | FedAvgM, FedAdam: a smarter server step | 03 | `server_optimizer=ServerMomentum(...)`, `server_optimizer=ServerAdam(...)` |
-# | FedBN: normalization layers stay at home | 03 | `local_keys=batchnorm_keys(model)` |
-# | feature statistics without pooling rows | 03 | `heterogeneity.normalize.federated_mean_std` |
-# | personalization: adapt the global model to each hospital | 04 | `heterogeneity.personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
-# | cross-device: many devices, a few asked per round, some lost | 04, 06 | `participation=C` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
-# | vertical FL: same patients, different columns | 04 (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
+# | hospitals that differ (non-IID) | 03a, 03b | `heterogeneity.partition.dirichlet`, `.shards`, `.quantity_skew`; `heterogeneity.hospitals.scanner_shift` |
+# | FedProx: a leash on local training | 03a | `LocalConfig(mu=...)` |
+# | FedAvgM, FedAdam: a smarter server step | 03a | `server_optimizer=ServerMomentum(...)`, `server_optimizer=ServerAdam(...)` |
+# | FedBN: normalization layers stay at home | 03b | `local_keys=batchnorm_keys(model)` |
+# | feature statistics without pooling rows | 03b | `heterogeneity.normalize.federated_mean_std` |
+# | personalization: adapt the global model to each hospital | 04a | `heterogeneity.personalize.fine_tune_all(model, clients, epochs=E, ...)`; FedBN-style local normalization with `local_keys=batchnorm_keys(model)` |
+# | cross-device: many devices, a few asked per round, some lost | 04b, 06 | `participation=q` and `on_update=robustness.participation.RandomDropout(p, seed=...)` (an `on_update` hook that returns `None` means the update never arrived) |
+# | vertical FL: same patients, different columns | 04b (a toy) | a hand-written vertical logistic regression on the heart features, with no private set intersection and no encryption |
 # | secure aggregation | 05 | `privacy.secagg.SecureFedAvg` (through the hooks `on_update=` and `aggregate=`) |
 # | DP-FedAvg and its budget $\varepsilon$ | 05 | `privacy.dp.DPFedAvg`, `privacy.dp.dp_epsilon` |
 # | a round deadline that drops slow hospitals | 06 | `robustness.participation.Deadline(speeds, deadline)` |
@@ -82,17 +87,11 @@ import torch
 
 from fedlite import LocalConfig, evaluate, local_train, make_model, run_federated
 from fedlite.data import pool
-from fedlite.datasets import load_heart_disease
-from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.datasets.readers import HEART_FEATURES
 
 SEED, ROUNDS = 0, 30
-heart = load_heart_disease()
-HOSPITALS = list(heart)
-raw_train = [heart[h]["train"] for h in HOSPITALS]
-mean, std = federated_mean_std(raw_train)  # three sums per hospital, no rows (notebook 03b)
-trains = [standardize(heart[h]["train"], mean, std) for h in HOSPITALS]
-tests = [standardize(heart[h]["test"], mean, std) for h in HOSPITALS]
+HOSPITALS, trains, tests, _, _ = heart_hospitals()  # federated statistics: three sums per hospital (03b)
 pooled_test = pool(tests)
 LOCAL = LocalConfig(lr=0.05, batch_size=16)
 
@@ -455,7 +454,7 @@ plt.show()
 # Fed-TCGA-BRCA, Fed-Heart-Disease, Fed-IXITiny, Fed-KITS2019), a baseline model and metric for each,
 # implementations of standard strategies that run on one machine, and published results. It is not a
 # deployment tool: it is the yardstick, and its PyTorch datasets can be plugged into frameworks such as
-# Fed-BioMed. Notebook 03 compared our heart-disease numbers with its results.
+# Fed-BioMed. Notebook 03b compared our heart-disease numbers with its results.
 #
 # | `fedlite` | FLamby |
 # |---|---|

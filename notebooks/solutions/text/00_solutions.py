@@ -17,7 +17,7 @@ train = load_medmnist("pneumoniamnist")["train"]
 # NBVAL_CHECK_OUTPUT
 unequal_sizes = [1200, 300, 2500, 150, 558]
 my_weight = unequal_sizes[3] / sum(unequal_sizes)
-check_fedavg_weight(my_weight, unequal_sizes, hospital=3)
+check_fedavg_weight(my_weight, unequal_sizes, client=3)
 
 # %% [markdown]
 # **Exercise 2.** The mean of a 0/1 label vector is the share of ones.

@@ -15,7 +15,7 @@ from fedlite.heterogeneity.hospitals import make_hospitals
 
 xray = load_medmnist("pneumoniamnist")
 train, test = xray["train"], xray["test"]
-hospitals = make_hospitals(train, 5, split="quantity", alpha=1.0, seed=3)
+hospitals = make_hospitals(train, 5, skew="quantity", alpha=1.0, seed=3)
 config = fl.LocalConfig(epochs=1, batch_size=32, lr=0.02, momentum=0.9)
 ROUNDS = 10
 
@@ -49,7 +49,7 @@ check_my_fedavg(my_fedavg)
 # AUC; the answer is the index of the largest gain.
 
 # %%
-local_only = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
+local_only, _ = fl.run_local_only(new_model(), hospitals, test, epochs=ROUNDS, local=config, progress=False)
 federated = fl.run_federated(new_model(), hospitals, test, rounds=ROUNDS, local=config, seed=0, progress=False)
 gains = federated.final("auc") - local_only.client_metric("auc")[-1]
 print("AUC gain per hospital:", gains.round(3))

@@ -34,7 +34,7 @@ my_bias = unweighted - weighted
 check_unweighted_bias(my_bias, bias_sizes, bias_prevalences)
 
 # %% [markdown]
-# **Exercise 3.** Count the steps, $u = E \cdot \lceil n_k / B \rceil$, for each setting
+# **Exercise 3.** Count the steps, $\tau = E \cdot \lceil n_k / B \rceil$, for each setting
 # (`fedlite.measure.local_steps` does exactly this), and take the largest. Neither the most epochs nor
 # the smallest batch wins on its own: it is their product with $n_k$ that counts.
 
@@ -43,5 +43,5 @@ check_unweighted_bias(my_bias, bias_sizes, bias_prevalences)
 step_settings = [(20, None), (1, 20), (5, 50), (2, 32)]
 steps = {setting: local_steps(600, *setting) for setting in step_settings}
 print(steps)
-my_setting = max(steps, key=steps.get)
-check_most_local_steps(my_setting, 600, step_settings)
+my_steps = max(steps.values())
+check_most_local_steps(my_steps, 600, step_settings)

@@ -13,8 +13,8 @@ from fedlite.exercises.nb04b import SCENARIOS, check_expected_arrivals, check_fl
 NUM_DEVICES, PARTICIPATION = 100, 0.1
 
 # %% [markdown]
-# **Exercise 1.** The server asks $C \cdot K$ devices per round; each of them arrives with probability
-# $1 - p$, so by linearity of expectation $C \cdot K \cdot (1 - p)$ updates arrive on average (some
+# **Exercise 1.** The server asks $m = qK$ devices per round; each of them arrives with probability
+# $1 - p$, so by linearity of expectation $qK(1 - p)$ updates arrive on average (some
 # rounds more, some fewer).
 
 # %%

@@ -32,7 +32,7 @@ my_pairs = {(s, d) for s in hospitals if s not in dropped for d in dropped}
 check_dangling_masks(my_pairs, hospitals=hospitals, dropped=dropped)
 
 # %% [markdown]
-# **Exercise 3.** The server adds noise of std $\sigma C$ to the *sum* of the $m$ clipped updates and
+# **Exercise 3.** The server adds noise of std $\sigma S$ to the *sum* of the $m$ clipped updates and
 # divides the sum by $m$. Dividing a Gaussian by $m$ divides its standard deviation by $m$.
 
 # %%
