@@ -27,7 +27,7 @@ def _controls() -> dict[str, w.Widget]:
         "data": w.Dropdown(options=[("heart-disease hospitals", "heart"), ("PneumoniaMNIST X-rays", "xray")],
                            description="data", **pick),
         "hospitals": w.IntSlider(4, 2, 10, description="hospitals (X-ray)", **slider),
-        "split": w.Dropdown(options=pg.SPLITS, description="split (X-ray)", **pick),
+        "skew": w.Dropdown(options=pg.SKEWS, description="skew (X-ray)", **pick),
         "alpha": w.FloatLogSlider(0.5, base=10, min=-2, max=2, step=0.1, description="skew α", **slider),
         "scanner": w.Checkbox(False, description="scanner shift (X-ray)", indent=False),
         "epochs": w.IntSlider(1, 1, 10, description="local epochs E", **slider),
@@ -55,7 +55,7 @@ DATA_DEFAULTS = {"heart": {k: getattr(pg.Settings(), k) for k in ("batch_size", 
 """Switching the data switches local training to what suits it (full-batch logistic regression; SGD
 with momentum on mini-batches for the X-ray MLP)."""
 
-GROUPS = {"data": ("data", "hospitals", "split", "alpha", "scanner"),
+GROUPS = {"data": ("data", "hospitals", "skew", "alpha", "scanner"),
           "local training": ("epochs", "batch_size", "lr", "momentum", "algorithm", "mu"),
           "who shows up · privacy": ("participation", "dropout", "noise_multiplier", "clip_norm", "delta"),
           "attack · defence · bytes": ("attack", "aggregator", "compression", "seeds", "rounds")}

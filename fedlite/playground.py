@@ -34,7 +34,7 @@ from fedlite.server import ServerAdam, ServerMomentum
 from fedlite.simulation import batchnorm_keys, run_centralized, run_federated, run_local_only
 
 DATASETS = ("heart", "xray")
-SPLITS = ("iid", "label skew", "quantity skew")
+SKEWS = ("iid", "label skew", "quantity skew")
 ALGORITHMS = ("FedAvg", "FedProx", "FedAvgM", "FedAdam", "FedBN")
 ATTACKS = ("none", "label flip", "sign flip", "boost")
 AGGREGATORS = ("mean", "median", "trimmed mean", "Krum", "validation")
@@ -48,13 +48,13 @@ class Settings:
     """Everything the playground can change. Defaults: FedAvg on the four heart-disease hospitals,
     full batch (256 is more than any hospital has), as in notebooks 05 and 06.
 
-    ``hospitals``, ``split``, ``alpha`` and ``scanner`` apply to the X-rays (the heart data comes as
+    ``hospitals``, ``skew``, ``alpha`` and ``scanner`` apply to the X-rays (the heart data comes as
     four real hospitals). ``noise_multiplier > 0`` turns on DP-FedAvg with clip norm ``clip_norm``.
     """
 
     data: str = "heart"
     hospitals: int = 4
-    split: str = "iid"
+    skew: str = "iid"
     alpha: float = 0.5
     scanner: bool = False
     epochs: int = 1
@@ -75,7 +75,7 @@ class Settings:
     rounds: int = 20
 
     def __post_init__(self) -> None:
-        for name, allowed in (("data", DATASETS), ("split", SPLITS), ("algorithm", ALGORITHMS),
+        for name, allowed in (("data", DATASETS), ("skew", SKEWS), ("algorithm", ALGORITHMS),
                               ("attack", ATTACKS), ("aggregator", AGGREGATORS), ("compression", COMPRESSIONS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -111,22 +111,18 @@ class Federation:
 
 
 @functools.lru_cache(maxsize=16)
-def federation(data: str = "heart", hospitals: int = 4, split: str = "iid", alpha: float = 0.5,
+def federation(data: str = "heart", hospitals: int = 4, skew: str = "iid", alpha: float = 0.5,
                scanner: bool = False, norm: bool = False) -> Federation:
     """The hospitals. Heart: the four real ones, standardized with federated statistics. X-ray: a
-    subsample of PneumoniaMNIST cut into ``hospitals`` by ``split`` (Dirichlet ``alpha``), each
+    subsample of PneumoniaMNIST cut into ``hospitals`` by ``skew`` (Dirichlet ``alpha``), each
     hospital's images (train and test) passed through its own simulated scanner if ``scanner``.
     The X-ray model is the small MLP (fast enough to follow a slider), or the SmallCNN with
     BatchNorm when ``norm`` (FedBN needs BatchNorm layers to keep local)."""
-    from fedlite.datasets import load_heart_disease, load_medmnist
-    from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+    from fedlite.datasets import load_medmnist
+    from fedlite.datasets.heart import heart_hospitals
 
     if data == "heart":
-        heart = load_heart_disease()
-        names = list(heart)
-        mean, std = federated_mean_std([heart[h]["train"] for h in names])
-        trains = [standardize(heart[h]["train"], mean, std) for h in names]
-        tests = [standardize(heart[h]["test"], mean, std) for h in names]
+        names, trains, tests, _, _ = heart_hospitals()
         return Federation(trains, tests, pool(tests), names, "logreg", {"in_features": trains[0].x.shape[1]})
     xray = load_medmnist("pneumoniamnist")
     rng = np.random.default_rng(0)
@@ -134,9 +130,9 @@ def federation(data: str = "heart", hospitals: int = 4, split: str = "iid", alph
     test = xray["test"].subset(np.sort(rng.permutation(len(xray["test"]))[:XRAY_TEST]))
 
     def cut(d: Data) -> list[Data]:
-        if split == "label skew":
+        if skew == "label skew":
             parts = partition.dirichlet(d.y.numpy(), hospitals, alpha=alpha, seed=0)
-        elif split == "quantity skew":
+        elif skew == "quantity skew":
             parts = partition.quantity_skew(len(d), hospitals, alpha=alpha, seed=0)
         else:
             parts = partition.iid(len(d), hospitals, seed=0)
@@ -153,7 +149,7 @@ def federation_for(s: Settings) -> Federation:
     """:func:`federation` with the data settings of ``s`` (FedBN needs BatchNorm layers in the model)."""
     if s.data == "heart":
         return federation("heart")
-    return federation("xray", s.hospitals, s.split, float(s.alpha), s.scanner, s.algorithm == "FedBN")
+    return federation("xray", s.hospitals, s.skew, float(s.alpha), s.scanner, s.algorithm == "FedBN")
 
 
 def local_config(s: Settings) -> LocalConfig:
@@ -215,14 +211,14 @@ def _references(s: Settings, seed: int) -> tuple[History, History]:
     local = replace(local_config(s), mu=0.0)
     central = run_centralized(make_model(fed.model, seed=seed, **fed.model_kwargs), pool(fed.clients), fed.test,
                               epochs=s.rounds, local=local, seed=seed, progress=False)
-    alone = run_local_only(make_model(fed.model, seed=seed, **fed.model_kwargs), fed.clients, fed.test,
+    alone, _ = run_local_only(make_model(fed.model, seed=seed, **fed.model_kwargs), fed.clients, fed.test,
                            epochs=s.rounds, local=local, client_tests=fed.client_tests, seed=seed, progress=False)
     return central, alone
 
 
 def _reference_key(s: Settings) -> Settings:
     """The settings the references depend on (data, local training, rounds); the rest set to defaults."""
-    keep = ("data", "hospitals", "split", "alpha", "scanner", "epochs", "batch_size", "lr", "momentum", "rounds")
+    keep = ("data", "hospitals", "skew", "alpha", "scanner", "epochs", "batch_size", "lr", "momentum", "rounds")
     return replace(Settings(), **{k: getattr(s, k) for k in keep},
                    algorithm="FedBN" if s.algorithm == "FedBN" and s.data == "xray" else "FedAvg")
 
@@ -313,9 +309,9 @@ XRAY = dict(data="xray", batch_size=32, lr=0.05, momentum=0.9, rounds=8)  # the 
 
 PRESETS: dict[str, Settings] = {
     "01 · FedAvg vs centralized vs local, unequal X-ray hospitals":
-        Settings(**XRAY, hospitals=5, split="quantity skew", alpha=3.0),
+        Settings(**XRAY, hospitals=5, skew="quantity skew", alpha=3.0),
     "02 · more local epochs (E = 5) on X-rays": Settings(**XRAY, epochs=5),
-    "03 · label skew α = 0.1 on X-rays, FedProx": Settings(**XRAY, split="label skew", alpha=0.1,
+    "03 · label skew α = 0.1 on X-rays, FedProx": Settings(**XRAY, skew="label skew", alpha=0.1,
                                                             algorithm="FedProx", mu=0.1, seeds=3),
     "03 · four real heart hospitals, FedAvg": Settings(),
     "05 · DP-FedAvg σ = 1 on the heart hospitals": Settings(noise_multiplier=1.0, clip_norm=0.1, rounds=10, seeds=3),

@@ -33,7 +33,7 @@ def test_default_is_plain_fedavg_on_the_heart_hospitals() -> None:
 @pytest.mark.parametrize("settings", [
     pg.Settings(attack="sign flip", aggregator="median", rounds=5),
     pg.Settings(noise_multiplier=1.0, participation=0.5, dropout=0.2, rounds=5),
-    pg.Settings(data="xray", hospitals=3, split="label skew", alpha=0.3, compression="top-10% + error feedback",
+    pg.Settings(data="xray", hospitals=3, skew="label skew", alpha=0.3, compression="top-10% + error feedback",
                 algorithm="FedProx", batch_size=64, lr=0.2, rounds=2),
 ], ids=["attack+median", "dp+dropout", "xray+topk+fedprox"])
 def test_copy_as_code_reproduces_the_numbers(settings: pg.Settings) -> None:

@@ -45,7 +45,7 @@ def test_playground_reacts_to_alpha_algorithm_and_attack(lab, browser, screensho
     page.screenshot(path=screenshots / "playground_0_after_run_all.png", full_page=False)
 
     steps = [("data → X-rays", lambda: control(page, "dropdown", "data").locator("select").select_option("PneumoniaMNIST X-rays")),
-             ("split → label skew", lambda: control(page, "dropdown", "split (X-ray)").locator("select")
+             ("skew → label skew", lambda: control(page, "dropdown", "skew (X-ray)").locator("select")
               .select_option("label skew")),
              ("α one step", lambda: jlab.move_control(control(page, "slider", "skew α"))),
              ("algorithm → FedProx", lambda: control(page, "dropdown", "algorithm").locator("select")
