@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to start as root unless told; containers and CI often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test unit nbtest student student-test test-browser chromium notebooks bench bench-fl data clean
+.PHONY: lab test unit nbtest student student-test test-browser chromium notebooks bench bench-fl bench-binder bench-goals data clean
 
 # Install into .venv, again only when pyproject.toml changed (the stamp is older).
 $(STAMP): pyproject.toml
@@ -63,6 +63,13 @@ bench: $(STAMP)  ## time and peak memory of every notebook (nothing is written)
 
 bench-fl: $(STAMP)  ## one FedAvg round vs one centralized epoch
 	$(PY) benchmarks/round_vs_epoch.py
+
+# Binder gives 1 CPU and 2 GB: run every notebook inside a cgroup with those limits (needs root).
+bench-binder: $(STAMP)  ## time and peak memory of every notebook inside 1 CPU / 2 GB (root: creates a cgroup)
+	$(PY) benchmarks/binder.py --cpus 1 --memory-gb 2 -- $(PY) benchmarks/notebooks.py
+
+bench-goals: $(STAMP)  ## issue 13's speed goals, old and new figures side by side (add ARGS=--notebooks for goal 5)
+	$(PY) benchmarks/goals.py $(ARGS)
 
 data: $(STAMP)  ## pre-fetch every dataset (before a workshop with bad Wi-Fi)
 	$(PY) -m fedlite.datasets fetch all

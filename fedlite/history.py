@@ -28,10 +28,15 @@ class Round:
 
 @dataclass
 class History:
-    """All rounds of one run, under a display ``name`` (used in plot legends)."""
+    """All rounds of one run, under a display ``name`` (used in plot legends).
+
+    ``engine`` says what trained the clients (the reference loop or the
+    batched engine, and why), so a fast path never changes results silently.
+    """
 
     name: str
     rounds: list[Round] = field(default_factory=list)
+    engine: str = ""
 
     def metric(self, key: str = "accuracy") -> list[float]:
         """The global test metric ``key`` after every round."""

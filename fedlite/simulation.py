@@ -39,6 +39,7 @@ from torch import Tensor, nn
 from tqdm.auto import trange
 
 from fedlite.aggregate import fedavg
+from fedlite.batched import choose_engine, train_clients_batched
 from fedlite.client import ClientResult, LocalConfig, TrainClients, local_train, train_clients
 from fedlite.data import Data
 from fedlite.history import History, Round
@@ -218,18 +219,30 @@ def run_federated(model: nn.Module, clients: Sequence[Data], test: Data, *, roun
                   server_optimizer: ServerOptimizer | None = None, local_keys: Sequence[str] = (),
                   client_tests: Sequence[Data] | None = None, aggregate: Aggregator = fedavg,
                   on_update: UpdateHook | None = None, seed: int = 0, name: str = "FedAvg",
-                  progress: bool = True, train: TrainClients = train_clients) -> History:
+                  progress: bool = True, train: TrainClients | None = None,
+                  batched: bool | None = None) -> History:
     """Train ``model`` with FedAvg across ``clients`` for ``rounds`` rounds; one :class:`Round` per round.
 
     ``model`` holds the initial global weights and ends holding the final
     ones. ``aggregate`` replaces FedAvg (e.g. a robust rule); ``on_update``
     decides what of each update reaches the server (see :data:`UpdateHook`).
     The other arguments are those of :func:`federated_round`.
+
+    Who trains the chosen clients: ``train`` if given; else the batched engine
+    (:mod:`fedlite.batched`: all chosen clients at once, the same numbers within
+    float32 rounding) when the model, ``local`` and the hooks allow it and
+    ``batched`` is not ``False``; else the reference loop
+    :func:`fedlite.client.train_clients`. ``History.engine`` says which ran, and why.
     """
     _check_run(clients, rounds, participation, client_tests)
+    if train is not None:
+        engine = f"train step given by the caller: {getattr(train, '__qualname__', repr(train))}"
+    else:
+        use_batched, engine = choose_engine(model, local, batched=batched, hooks=(on_update, aggregate))
+        train = train_clients_batched if use_batched else train_clients
     federation = start_federation(model, seed=seed, server_optimizer=server_optimizer, aggregate=aggregate,
                        on_update=on_update)
-    history = History(name)
+    history = History(name, engine=engine)
     for _ in trange(rounds, desc=name, disable=not progress):
         federation, record = federated_round(model, clients, test, federation, local=local,
                                              participation=participation, local_keys=local_keys,
