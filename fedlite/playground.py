@@ -360,7 +360,8 @@ def figure(out: Outcome):
 
 
 def title(s: Settings) -> str:
-    what = ", ".join(f"{k}={v}" for k, v in s.changed().items()) or "defaults"
+    what = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in s.changed().items())
+    what = what or "defaults"
     return f"{'heart-disease hospitals' if s.data == 'heart' else 'PneumoniaMNIST X-rays'}: {what}"
 
 

@@ -1,6 +1,6 @@
 """Store one small picture per playground preset, for readers whose viewer cannot run widgets.
 
-    python tools/playground_gallery.py      # writes docs/playground/<id>.png (needs the real data)
+    python tools/playground_gallery.py      # writes notebooks/playground_presets/<id>.png (needs the real data)
 
 Notebook ``playground`` shows them in a grid; rerun this after changing a preset or the figure.
 """
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from fedlite import playground  # noqa: E402
 
-OUT = ROOT / "docs" / "playground"
+OUT = ROOT / "notebooks" / "playground_presets"
 FILES = ["01", "02", "03a", "03b", "05", "06a", "06b"]  # one per preset, in PRESETS order
 
 

@@ -24,10 +24,10 @@
 #
 # | | |
 # |---|---|
-# | ![01](../docs/playground/01.png) | ![02](../docs/playground/02.png) |
-# | ![03 X-ray](../docs/playground/03a.png) | ![03 heart](../docs/playground/03b.png) |
-# | ![05](../docs/playground/05.png) | ![06 attack](../docs/playground/06a.png) |
-# | ![06 bytes](../docs/playground/06b.png) | |
+# | ![01](playground_presets/01.png) | ![02](playground_presets/02.png) |
+# | ![03 X-ray](playground_presets/03a.png) | ![03 heart](playground_presets/03b.png) |
+# | ![05](playground_presets/05.png) | ![06 attack](playground_presets/06a.png) |
+# | ![06 bytes](playground_presets/06b.png) | |
 
 # %%
 from fedlite import playground
