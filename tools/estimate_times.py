@@ -132,7 +132,7 @@ def as_markdown(table: list[Estimate]) -> str:
 
 HEADER_TIME = re.compile(r"(\*\*Time:\*\* about )\d+( minutes)")
 README_ROW = r"(^\| {number} \| \[.*?\| )\d+( min \|)"
-GUIDE_TABLE = re.compile(r"(<!-- times:start -->\n).*?(\n<!-- times:end -->)", flags=re.S)
+GUIDE_TABLE = re.compile(r"(<!-- times:start -->\n)(?:.*?\n)?(<!-- times:end -->)", flags=re.S)
 
 
 def write_figures(table: list[Estimate], root: Path = ROOT) -> list[Path]:
@@ -165,7 +165,7 @@ def write_figures(table: list[Estimate], root: Path = ROOT) -> list[Path]:
     text = guide.read_text(encoding="utf-8")
     if not GUIDE_TABLE.search(text):
         raise RuntimeError(f"{guide} needs the markers <!-- times:start --> and <!-- times:end -->")
-    update(guide, GUIDE_TABLE.sub(lambda m: m.group(1) + as_markdown(table) + m.group(2), text))
+    update(guide, GUIDE_TABLE.sub(lambda m: m.group(1) + as_markdown(table) + "\n" + m.group(2), text))
     return changed
 
 

@@ -84,21 +84,21 @@ def check_fedavg_weight(answer: Any, sizes: Sequence[int] | Mapping[str, int], c
     counts = dict(sizes) if isinstance(sizes, Mapping) else dict(enumerate(sizes))
     if client not in counts:
         raise ValueError(f"unknown client {client!r}; choose one of {', '.join(map(str, counts))}")
-    if (guard := not_one_number(answer, f"one number, the weight of {client} alone")) is not None:
+    if (guard := not_one_number(answer, "one number, the weight of that hospital alone")) is not None:
         return guard
     n_k, n = counts[client], sum(counts.values())
-    expected = n_k / n
+    expected, who = n_k / n, f"hospital {client}" if isinstance(client, int) else client
     if close(answer, 1 / len(counts)) and not close(expected, 1 / len(counts)):
         return verdict(False, "", "that is an equal say for every hospital; FedAvg weighs each hospital by "
                                   "its number of training samples")
     if close(answer, 100 * expected):
         return verdict(False, "", "that looks like a percentage; give the weight as a fraction between 0 and 1")
     if close(answer, n_k):
-        return verdict(False, "", f"that is n_k, the number of {client}'s samples; divide it by n, the "
+        return verdict(False, "", f"that is n_k, the number of {who}'s samples; divide it by n, the "
                                   "number of training samples of all hospitals together")
     if close(answer, n_k / (n - n_k)):
-        return verdict(False, "", f"n counts every hospital's training samples, {client}'s included")
-    return verdict(close(answer, expected, rel=1e-3), f"{client} has a say of n_k / n in every average, "
+        return verdict(False, "", f"n counts every hospital's training samples, {who}'s included")
+    return verdict(close(answer, expected, rel=1e-3), f"{who} has a say of n_k / n in every average, "
                    f"about {expected:.1%}", "the weight is the hospital's share of all training samples: "
                    "n_k / (n_1 + ... + n_K) (use the training sets, not the test sets)")
 

@@ -15,7 +15,7 @@
 # - take a first look at the chest X-rays the course trains on;
 # - meet the one formula the whole course keeps coming back to: the FedAvg weights $n_k / n$.
 #
-# **Time:** about 10 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
+# **Time:** about 30 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
 # No GPU is needed anywhere in the course.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).

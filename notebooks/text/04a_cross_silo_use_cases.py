@@ -21,7 +21,7 @@
 # - personalize the federated model for each hospital (local fine-tuning, and FedBN-style local
 #   normalization) and compare it, per hospital, with the global and the local-only models;
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 55 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb),
 # [02 · FedAvg math](02_fedavg_math.ipynb), [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb) and
 # [03b · Real hospitals](03b_real_hospitals.ipynb):

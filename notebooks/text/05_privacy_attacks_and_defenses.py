@@ -18,7 +18,7 @@
 #   Opacus's accountant, and trace a privacy-utility curve on the heart-disease hospitals;
 # - put the cost of each defence (accuracy, compute, bytes) in one table, and list what stays unprotected.
 #
-# **Time:** about 35 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
+# **Time:** about 85 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # and [02 · FedAvg math](02_fedavg_math.ipynb) (FedSGD is one gradient step per round; the $n_k/n$
 # weights); the idea of a gradient.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual

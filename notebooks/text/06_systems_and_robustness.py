@@ -21,7 +21,7 @@
 #   sign-flipped update, NaN values), watch it break, and defend it with the coordinate-wise median, the
 #   trimmed mean, Krum and update validation.
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 65 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [02 · FedAvg math](02_fedavg_math.ipynb) (local epochs and rounds to a target) and
 # [03b · Real hospitals](03b_real_hospitals.ipynb) (the four heart-disease hospitals and federated
 # standardization). The `on_update` hook of `run_federated` appeared in

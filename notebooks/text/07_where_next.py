@@ -26,7 +26,7 @@
 #   each with a table "fedlite name → their name";
 # - place the tools on a map and pick one for five typical situations.
 #
-# **Time:** about 30 minutes (the notebook itself runs in about ten seconds).
+# **Time:** about 70 minutes (the notebook itself runs in about ten seconds).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb). The tables also use FedProx and FedBN from
 # [03a](03a_non_iid_hospitals.ipynb) and the heart-disease hospitals from [03b](03b_real_hospitals.ipynb);
