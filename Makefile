@@ -28,13 +28,15 @@ nbtest: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks
 
 # The newcomer offline (issue 11): no data directory and downloads impossible (FEDLITE_MIRROR is a
-# closed port on 127.0.0.1), so every notebook and solution must run on the announced synthetic twins.
-# FEDLITE_DATA names a folder that does not exist, so neither the repo's data/ nor a shared copy can be
-# read; afterwards it must still not exist (a failed fetch leaves no empty folder behind).
+# closed port on 127.0.0.1, never sent to a proxy), so every notebook and solution must run on the
+# announced synthetic twins. FEDLITE_DATA names a folder that does not exist, so neither the repo's
+# data/ nor a shared copy can be read; afterwards it must still not exist (a failed fetch leaves no
+# empty folder behind).
 .PHONY: test-offline
 test-offline: $(STAMP)  ## run every notebook and solution with no data and no network
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	env -u FEDLITE_REQUIRE_REAL_DATA FEDLITE_DATA="$$tmp/no-data" FEDLITE_MIRROR=http://127.0.0.1:9 \
+	    no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost \
 	    $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider notebooks && \
 	{ test ! -e "$$tmp/no-data" || { echo "test-offline: a failed fetch left $$tmp/no-data behind"; exit 1; }; }
 

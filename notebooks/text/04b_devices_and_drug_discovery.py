@@ -19,7 +19,7 @@
 #   train a small vertical model on the heart-disease features;
 # - end with one table: use case → setting → main risk → what the course showed.
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 50 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb),
 # [02 · FedAvg math](02_fedavg_math.ipynb), [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb) and
 # [03b · Real hospitals](03b_real_hospitals.ipynb): `run_federated`, the weights $n_k/n$, the Dirichlet
