@@ -53,6 +53,11 @@ def check_states(states: Sequence[State]) -> None:
                 raise ValueError(
                     f"client {k}, parameter {name!r}: shape {tuple(t.shape)} / {t.dtype}, but "
                     f"client 0 has {tuple(ref[name].shape)} / {ref[name].dtype}")
+    # one check per parameter over all clients (fast with 100 clients); on a hit, name the first bad client
+    if all(torch.isfinite(torch.stack([s[name] for s in states])).all() for name, t in ref.items()
+           if t.is_floating_point()):
+        return
+    for k, state in enumerate(states):
         if (bad := non_finite(state)) is not None:
             raise ValueError(f"client {k}, parameter {bad!r} contains NaN or Inf; "
                              "drop or repair that client's update before aggregating")
@@ -96,7 +101,7 @@ def fedavg(states: Sequence[State], num_samples: Sequence[float],
     p = normalize_weights(num_samples, len(states))
     out: dict[str, Tensor] = {}
     for name, ref in states[0].items():
-        stacked = torch.stack([s[name].to(torch.float64) for s in states])
+        stacked = torch.stack([s[name] for s in states]).to(torch.float64)  # one cast, same values
         mean = torch.tensordot(p, stacked, dims=1)
         out[name] = cast_like(mean, ref)
     return out

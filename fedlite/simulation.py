@@ -30,6 +30,7 @@ test set.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -48,6 +49,7 @@ from fedlite.server import ServerOptimizer
 from fedlite.state import State, copy_state, state_bytes
 
 
+@functools.lru_cache(maxsize=2**16)  # the batched seeds runner asks twice per client; SeedSequence is slow
 def round_seed(seed: int, round_: int, client: int) -> int:
     """A distinct, reproducible seed for one client in one round."""
     return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
