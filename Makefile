@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Jupyter refuses to start as root unless told; containers and CI often run as root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test unit nbtest student student-test notebooks bench bench-fl bench-binder bench-goals data clean
+.PHONY: lab test unit nbtest student student-test test-browser chromium notebooks bench bench-fl bench-binder bench-goals data clean
 
 # Install into .venv, again only when pyproject.toml changed (the stamp is older).
 $(STAMP): pyproject.toml
@@ -43,6 +43,16 @@ test-offline: $(STAMP)  ## run every notebook and solution with no data and no n
 # The student copies (outputs cleared, solution cells removed, checks kept) must run with every exercise unsolved.
 student-test: $(STAMP)
 	$(PY) -m pytest tests -m slow
+
+# The course in a real browser: JupyterLab on 127.0.0.1 driven through Debian's Chromium (tests/browser/).
+CHROMIUM ?= /usr/bin/chromium
+test-browser: chromium $(STAMP)  ## Run All and move every widget in JupyterLab, in headless Chromium
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,browser]'
+	FEDLITE_CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests/browser -m browser -p no:cacheprovider
+
+chromium:  # fail early, with the fix, when there is no browser to drive
+	@test -x $(CHROMIUM) || { echo "make test-browser needs Chromium at $(CHROMIUM). On Debian/Ubuntu:"; \
+	  echo "    sudo apt-get install -y chromium     # then run make test-browser again"; exit 1; }
 
 student: $(STAMP)  ## clean copies for learners in student/ (no outputs, no solutions)
 	$(PY) tools/student.py

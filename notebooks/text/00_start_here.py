@@ -252,3 +252,5 @@ check_test_baseline(my_baseline, test, train)
 # X-rays, on each hospital alone, and with FedAvg, and compare.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -348,3 +348,5 @@ check_biggest_gain(my_hospital, local_only, federated)
 # exactly centralized training, and when it is not.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -570,3 +570,5 @@ ipywidgets.interact_manual(explore, local_epochs=(1, 10), batch_size=[("full (âˆ
 # differ, what that does to FedAvg, and what helps.
 #
 # *The datasets and models here are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -420,3 +420,5 @@ print("\nbest - worst AUC over the last 3 rounds, mean over seeds:",
 # FedBN, four real heart-disease hospitals, the normalization trap, and the FLamby benchmark.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

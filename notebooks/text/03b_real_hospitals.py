@@ -471,3 +471,5 @@ print(f"FLamby's FedAvg, pooled-test accuracy (local statistics, mean of its 5 s
 # prediction hospital by hospital, imaging across scanners, and personalization.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -517,3 +517,5 @@ plt.show()
 # (MELLODDY, vertical FL).
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -393,3 +393,5 @@ check_fl_settings(my_settings)
 # secure aggregation and differential privacy.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

@@ -765,3 +765,5 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 # **Previous:** [04b · Patients' devices and drug discovery](04b_devices_and_drug_discovery.ipynb).
 #
 # *The datasets and models are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

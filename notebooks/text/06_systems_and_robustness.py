@@ -598,3 +598,5 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 # and which one to reach for when.
 #
 # *The datasets and models are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

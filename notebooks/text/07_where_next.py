@@ -601,3 +601,5 @@ check_vertical(my_answer)
 # FL asks, each with links to the notebook that shows the answer.
 #
 # *The datasets are for teaching only: not for clinical use.*
+#
+# **Play with it:** every knob of this course, live, in the [playground](playground.ipynb).

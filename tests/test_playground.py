@@ -1,0 +1,113 @@
+"""The playground's logic: it wires the public API exactly, its code reproduces its numbers, its verdict is honest."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from fedlite import playground as pg
+from fedlite.client import LocalConfig
+from fedlite.history import History, Round
+from fedlite.models import make_model
+from fedlite.privacy.dp import dp_epsilon
+from fedlite.simulation import run_federated
+
+
+@pytest.fixture(autouse=True)
+def _data(real_data_dir, one_thread) -> None:
+    """Every test here reads the real heart-disease (and X-ray) files."""
+
+
+def test_default_is_plain_fedavg_on_the_heart_hospitals() -> None:
+    # answer key: the same run wired by hand, without the playground
+    fed = pg.federation("heart")
+    model = make_model("logreg", seed=0, in_features=fed.clients[0].x.shape[1])
+    by_hand = run_federated(model, fed.clients, fed.test, rounds=20, local=LocalConfig(batch_size=256, lr=0.5),
+                            seed=0, progress=False)
+    assert pg.run_once(pg.Settings(), 0).metric("auc") == pytest.approx(by_hand.metric("auc"), abs=1e-12)
+
+
+@pytest.mark.parametrize("settings", [
+    pg.Settings(attack="sign flip", aggregator="median", rounds=5),
+    pg.Settings(noise_multiplier=1.0, participation=0.5, dropout=0.2, rounds=5),
+    pg.Settings(data="xray", hospitals=3, skew="label skew", alpha=0.3, compression="top-10% + error feedback",
+                algorithm="FedProx", batch_size=64, lr=0.2, rounds=2),
+], ids=["attack+median", "dp+dropout", "xray+topk+fedprox"])
+def test_copy_as_code_reproduces_the_numbers(settings: pg.Settings) -> None:
+    namespace: dict = {}
+    exec(pg.as_code(settings), namespace)  # noqa: S102 (our own generated code)
+    expected = pg.play(settings, seeds=[0]).runs[0]
+    assert namespace["history"].metric("auc") == pytest.approx(expected.metric("auc"), abs=1e-12)
+    assert namespace["history"].total_bytes == expected.total_bytes
+
+
+def test_knobs_change_what_they_should() -> None:
+    base = pg.Settings(rounds=5)
+    attacked = pg.run_once(replace(base, attack="sign flip"), 0).final("auc")
+    defended = pg.run_once(replace(base, attack="sign flip", aggregator="median"), 0).final("auc")
+    clean = pg.run_once(base, 0).final("auc")
+    assert attacked < 0.5 < defended <= clean + 0.05      # the sign flip breaks the mean; the median holds
+    full = pg.run_once(base, 0).total_bytes
+    assert pg.run_once(replace(base, compression="8-bit"), 0).total_bytes < full
+    assert pg.run_once(replace(base, participation=0.5), 0).total_bytes == pytest.approx(full / 2, rel=0.01)
+
+
+def test_epsilon_is_the_accountants() -> None:
+    s = pg.Settings(noise_multiplier=1.5, participation=0.5, rounds=8, delta=1e-3)
+    assert pg.play(s).epsilon == pytest.approx(dp_epsilon(1.5, 0.5, 8, 1e-3))
+    assert pg.play(pg.Settings(rounds=3)).epsilon is None
+
+
+def test_presets_are_the_notebooks_experiments() -> None:
+    assert {name[:2] for name in pg.PRESETS} >= {"01", "02", "03", "05", "06"}
+    attack = pg.PRESETS["06 · one hospital sign-flips, the median defends"]
+    assert (attack.attack, attack.aggregator) == ("sign flip", "median")
+    assert pg.PRESETS["03 · label skew α = 0.1 on X-rays, FedProx"].alpha == 0.1
+    assert pg.PRESETS["02 · more local epochs (E = 5) on X-rays"].epochs == 5
+
+
+def test_paired_interval_answer_key() -> None:
+    mean, lo, hi = pg.paired_interval(np.array([0.9, 0.7, 0.8]), np.array([0.8, 0.5, 0.5]))
+    half = 4.302652729911275 * 0.1 / math.sqrt(3)   # t_{0.975, 2} * sd / sqrt(n), differences 0.1, 0.2, 0.3
+    assert (mean, lo, hi) == pytest.approx((0.2, 0.2 - half, 0.2 + half))
+
+
+def _history(aucs: list[float]) -> History:
+    return History("x", [Round(t + 1, {"auc": a, "accuracy": a, "loss": 0.0}) for t, a in enumerate(aucs)])
+
+
+def _outcome(mine: list[float], ref: list[float], settings=pg.Settings(algorithm="FedProx")) -> pg.Outcome:
+    runs, refs = [_history([a]) for a in mine], [_history([a]) for a in ref]
+    return pg.Outcome(settings, runs, refs, refs, refs, ["a"], None)
+
+
+def test_verdict_reads_intervals_honestly() -> None:
+    assert "within noise" in pg.verdict(_outcome([0.80, 0.85, 0.78, 0.83, 0.81], [0.81, 0.82, 0.80, 0.82, 0.80]))
+    assert "above plain FedAvg" in pg.verdict(_outcome([0.90, 0.91, 0.92, 0.93, 0.90], [0.80, 0.80, 0.81, 0.82, 0.80]))
+    assert "below plain FedAvg" in pg.verdict(_outcome([0.70, 0.71, 0.72, 0.70, 0.69], [0.80, 0.80, 0.81, 0.82, 0.80]))
+    one = pg.verdict(_outcome([0.95], [0.80]))
+    assert "no ranking" in one and "above" not in one
+    assert "NaN" in pg.verdict(_outcome([float("nan")], [0.8]))
+
+
+def test_bad_combinations_say_why() -> None:
+    with pytest.raises(ValueError, match="aggregator 'mean'"):
+        pg.Settings(noise_multiplier=1.0, aggregator="median")
+    with pytest.raises(ValueError, match="algorithm must be one of"):
+        pg.Settings(algorithm="FedSGD")
+    with pytest.raises(ValueError, match="dropout"):
+        pg.Settings(dropout=1.0)
+
+
+def test_a_change_during_a_run_cancels_it() -> None:
+    from fedlite.dashboard import Playground
+
+    app = Playground(pg.Settings(rounds=2))
+    app._wanted = pg.Settings(rounds=3)     # newer settings arrived while this run was going
+    assert app.update(pg.Settings(rounds=2, seeds=2)) is None
+    assert app.progress.description == "cancelled"
+    app._wanted = None
+    assert app.update(pg.Settings(rounds=2)) is not None and app.image.value[:4] == b"\x89PNG"
