@@ -26,10 +26,16 @@ def learning_curves(histories: Sequence[History], key: str = "accuracy", *,
     ax = _axes(ax)
     for h in histories:
         ax.plot([r.round for r in h.rounds], h.metric(key), marker="o", markersize=3, label=h.name)
-    if target is not None:
-        ax.axhline(target, color="grey", linestyle="--", linewidth=1, label=target_label or f"target {target:g}")
+    label = target_label or (f"target {target:g}" if target is not None else None)
+    return _per_round_axes(ax, f"test {key}", target, label)
+
+
+def _per_round_axes(ax: Axes, ylabel: str, line: float | None, line_label: str | None) -> Axes:
+    """Finish a per-round plot: an optional dashed reference line, labels, grid, legend."""
+    if line is not None:
+        ax.axhline(line, color="grey", linestyle="--", linewidth=1, label=line_label)
     ax.set_xlabel("round (epoch for non-federated runs)")
-    ax.set_ylabel(f"test {key}")
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax
@@ -141,10 +147,5 @@ def mean_band(runs: Sequence, key: str = "auc", *, ax: Axes | None = None, level
         x = np.arange(1, len(mean) + 1)
         (line,) = ax.plot(x, mean, marker="o", markersize=3, label=f"{r.name} ({len(r.seeds)} seeds)")
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
-    if baseline is not None:
-        ax.axhline(baseline, color="grey", linestyle="--", linewidth=1, label=baseline_label or f"{baseline:g}")
-    ax.set_xlabel("round (epoch for non-federated runs)")
-    ax.set_ylabel(f"test {key} (mean, {level:.0%} interval)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return ax
+    label = baseline_label or (f"{baseline:g}" if baseline is not None else None)
+    return _per_round_axes(ax, f"test {key} (mean, {level:.0%} interval)", baseline, label)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import REPO, find_real_data
 from fedlite import evidence
 
+REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 import seeds  # noqa: E402
 
@@ -34,10 +35,9 @@ def test_mismatch_is_reported():
 
 
 @pytest.mark.slow
-def test_stored_results_reproduce():
+def test_stored_results_reproduce(real_data_dir: Path):
     """Re-run benchmarks/seeds.py (a few minutes on one core) and compare with the committed files."""
-    data = find_real_data()
-    env = {**os.environ, "FEDLITE_DATA": str(data), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "FEDLITE_DATA": str(real_data_dir), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "seeds.py"), "--check"], env=env,
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout + done.stderr
