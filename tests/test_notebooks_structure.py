@@ -11,6 +11,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 MAIN = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("*.ipynb"))
 ALL = MAIN + SOLUTIONS
+PLAYGROUND = NOTEBOOKS / "playground.ipynb"   # not a chapter (no number), but it has a twin like one
 
 
 def number(ipynb: Path) -> str:
@@ -30,10 +31,10 @@ def twin_of(ipynb: Path) -> Path:
 def test_there_are_notebooks_and_every_one_has_a_twin_and_vice_versa():
     assert MAIN, "no notebooks found"
     twins = sorted(NOTEBOOKS.glob("text/*.py")) + sorted(NOTEBOOKS.glob("solutions/text/*.py"))
-    assert sorted(map(twin_of, ALL)) == sorted(twins)
+    assert sorted(map(twin_of, ALL + [PLAYGROUND])) == sorted(twins)
 
 
-@pytest.mark.parametrize("ipynb", ALL, ids=lambda p: p.name)
+@pytest.mark.parametrize("ipynb", ALL + [PLAYGROUND], ids=lambda p: p.name)
 def test_notebook_cells_equal_its_text_twin(ipynb):
     stored = nbformat.read(ipynb, as_version=4)
     twin = jupytext.read(twin_of(ipynb))

@@ -19,7 +19,7 @@
 # - learn to read the course's numbers: accuracy against the constant answer, AUC and its noise;
 # - meet the one formula the whole course keeps coming back to: the FedAvg weights $n_k / n$.
 #
-# **Time:** about 30 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
+# **Time:** about 35 minutes. **Prerequisites:** Python basics (lists, functions, `import`).
 # No GPU is needed anywhere in the course.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).

@@ -21,7 +21,7 @@
 # - count what travels over the network, and compare it with the images that never moved;
 # - say what federated learning does and does not protect.
 #
-# **Time:** about 45 minutes. **Prerequisites:** [00 · Start here](00_start_here.ipynb); a PyTorch
+# **Time:** about 50 minutes. **Prerequisites:** [00 · Start here](00_start_here.ipynb); a PyTorch
 # training loop (forward, loss, backward, optimizer step) seen once before.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).

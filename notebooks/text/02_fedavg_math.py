@@ -20,7 +20,7 @@
 # - reproduce the pattern of Table 2 of McMahan et al. (2017): rounds to reach a target for FedSGD and
 #   FedAvg, over local epochs $E$ and batch sizes $B$.
 #
-# **Time:** about 65 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
+# **Time:** about 70 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # (the round loop and FedAvg), and one step of gradient descent, $w \leftarrow w - \eta \nabla f(w)$.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).

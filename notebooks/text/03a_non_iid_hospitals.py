@@ -24,7 +24,7 @@
 # normalization trap, the FLamby benchmark) are the subject of the next notebook,
 # [03b · Real hospitals](03b_real_hospitals.ipynb).
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 50 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
 # [02 · FedAvg math](02_fedavg_math.ipynb): the round loop `run_federated` and the weights $n_k/n$.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual

@@ -15,7 +15,7 @@
 #   feature statistics is itself a federated question;
 # - compare pooled, local-only and federated training with the published FLamby benchmark.
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 50 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb),
 # [02 · FedAvg math](02_fedavg_math.ipynb) and [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb):
 # `run_federated`, the weights $n_k/n$, label and quantity skew.

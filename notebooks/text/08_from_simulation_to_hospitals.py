@@ -1,6 +1,12 @@
 # %% [markdown]
 # # 08 · From simulation to hospitals: the course's federation on Flower
 #
+# > **中文摘要：**把课程的联邦平均（FedAvg）写成一个 Flower 应用，分别用 fedlite、Flower 仿真运行时和真实部署（TLS 加密、节点认证，一个 SuperLink 与四家医院的 SuperNode）运行，核对三者结果一致。
+# > 测量每轮通过网络传输的字节数，演练一家医院中途掉线，并对照两家医院真实合作项目的清单。
+#
+# **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
+# [glossary · 术语表](../docs/glossary.md).
+#
 # Until now every "hospital" was a list of tensors in one Python process. Notebook 07 showed how the
 # course's client fits Flower's interface, as code to read. This notebook runs it: the FedAvg of the
 # heart-disease chapters becomes a **Flower App** (`deploy/heart_fl/` in the repository) and runs three
@@ -21,7 +27,7 @@
 # - watch a failure drill: a hospital's SuperNode is killed between rounds, and Flower carries on without it;
 # - know what a real two-hospital project needs beyond the code ([checklist](../docs/two_hospital_checklist.md)).
 #
-# **Time:** about 40 minutes of reading. The Flower runs take minutes (their start-up and run times are
+# **Time:** about 45 minutes of reading. The Flower runs take minutes (their start-up and run times are
 # printed below), so by default the notebook reads a stored record of them
 # (`notebooks/results/08_flower_runs.json`, written by `python deploy/flower_local.py --record ...`) and
 # only reruns the fedlite part; that took 64 s on a heavily shared 2-core machine, almost all of it
