@@ -187,7 +187,8 @@ def run_once(s: Settings, seed: int) -> History:
         hooks.append(_compressor(s))
     aggregate = _aggregator(s)
     if s.noise_multiplier > 0:
-        private = dp.DPFedAvg(clip=s.clip_norm, noise_multiplier=s.noise_multiplier, seed=seed)
+        private = dp.DPFedAvg(clip=s.clip_norm, noise_multiplier=s.noise_multiplier, seed=seed,
+                              num_samples=[len(c) for c in clients], participation=s.participation)
         hooks.append(private.on_update)
         aggregate = private.aggregate
     optimizer = {"FedAvgM": ServerMomentum(lr=1.0, momentum=0.9), "FedAdam": ServerAdam(lr=0.01)}.get(s.algorithm)
