@@ -46,7 +46,7 @@ def nb01_three_options() -> tuple[dict[str, evidence.Repeated], dict]:
 
     xray = load_medmnist("pneumoniamnist")
     train, test = xray["train"], xray["test"]
-    hospitals = make_hospitals(train, 5, split="quantity", alpha=1.0, seed=3)
+    hospitals = make_hospitals(train, 5, skew="quantity", alpha=1.0, seed=3)
     pooled = fl.pool(hospitals)
     config = fl.LocalConfig(epochs=1, batch_size=32, lr=0.02, momentum=0.9)
     rounds = 10
@@ -55,14 +55,14 @@ def nb01_three_options() -> tuple[dict[str, evidence.Repeated], dict]:
             fl.make_model("cnn", seed=s), pooled, test, epochs=rounds, local=config, seed=s, progress=False),
             SEEDS, name="Centralized"),
         "local_only": evidence.repeat(lambda s: fl.run_local_only(
-            fl.make_model("cnn", seed=s), hospitals, test, epochs=rounds, local=config, seed=s, progress=False),
+            fl.make_model("cnn", seed=s), hospitals, test, epochs=rounds, local=config, seed=s, progress=False)[0],
             SEEDS, name="Local only"),
         "fedavg": evidence.repeat(lambda s: fl.run_federated(
             fl.make_model("cnn", seed=s), hospitals, test, rounds=rounds, local=config, seed=s, progress=False),
             SEEDS, name="FedAvg"),
     }
     meta = {"notebook": "01", "dataset": "pneumoniamnist", "hospitals": "make_hospitals(train, 5, "
-            "split='quantity', alpha=1.0, seed=3)", "local": "epochs=1, batch_size=32, lr=0.02, momentum=0.9",
+            "skew='quantity', alpha=1.0, seed=3)", "local": "epochs=1, batch_size=32, lr=0.02, momentum=0.9",
             "rounds": rounds, "seed_controls": "make_model(seed=s) and the run's seed=s"}
     return runs, meta
 
@@ -104,7 +104,7 @@ def nb02_tutorial_loop() -> tuple[dict[str, evidence.Repeated], dict]:
     xray = load_medmnist("pneumoniamnist")
     train, test = xray["train"], xray["test"]
     subset = train.subset(np.sort(np.random.default_rng(0).permutation(len(train))[:1000]))
-    hospitals = make_hospitals(subset, 4, split="label", alpha=1.0, seed=0)
+    hospitals = make_hospitals(subset, 4, skew="label", alpha=1.0, seed=0)
     rounds = 15
     stages = {"tutorial": dict(aggregate="sum", broadcast=False),
               "fix2_broadcast": dict(aggregate="mean", broadcast=True),
@@ -114,7 +114,7 @@ def nb02_tutorial_loop() -> tuple[dict[str, evidence.Repeated], dict]:
     runs = {key: evidence.repeat(lambda s, kw=kw: tutorial_fl(hospitals, test, rounds, seed=s, **kw), SEEDS,
                                  name=names[key]) for key, kw in stages.items()}
     meta = {"notebook": "02", "dataset": "pneumoniamnist, 1,000 training images (rng 0)",
-            "hospitals": "make_hospitals(subset, 4, split='label', alpha=1.0, seed=0)",
+            "hospitals": "make_hospitals(subset, 4, skew='label', alpha=1.0, seed=0)",
             "local": "lr=0.02, momentum=0.9, batch_size=10, one epoch", "rounds": rounds,
             "seed_controls": "make_model(seed=s); local_train seed 100 t + k + 10000 s"}
     return runs, meta
@@ -124,14 +124,14 @@ def nb03a_remedies() -> tuple[dict[str, evidence.Repeated], dict]:
     """Notebook 03a: FedAvg, FedProx and FedAvgM on the Dirichlet alpha=0.1 hospitals, 5 rounds."""
     from dataclasses import replace
 
-    from fedlite.data import split
+    from fedlite.data import subsets
     from fedlite.datasets import load_medmnist
     from fedlite.heterogeneity import partition
 
     xray = load_medmnist("pneumoniamnist")
     full_train, test = xray["train"], xray["test"]
     train = full_train.subset(partition.iid(len(full_train), 2, seed=0)[0])
-    hospitals = split(train, partition.dirichlet(train.y.numpy(), 5, alpha=0.1, seed=0))
+    hospitals = subsets(train, partition.dirichlet(train.y.numpy(), 5, alpha=0.1, seed=0))
     local = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
     rounds = 5
     settings = {"fedavg": ("FedAvg", {}),

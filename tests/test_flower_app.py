@@ -183,7 +183,7 @@ def reference(settings: dict, drop: tuple[str, int] | None = None) -> tuple[list
     gone = HOSPITALS.index(drop[0])
     history = run_federated(model, [standardize(d, mean, std) for d in trains], test,
                             rounds=settings["num-server-rounds"], local=LocalConfig(batch_size=16, lr=0.05),
-                            on_update=lambda t, k, r: None if (k == gone and t >= drop[1]) else r, progress=False)
+                            on_update=lambda context, k, r: None if (k == gone and context.round >= drop[1]) else r, progress=False)
     return [r.test for r in history.rounds], model.state_dict()
 
 
