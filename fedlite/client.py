@@ -98,10 +98,13 @@ class Diverged(RuntimeError):
     """Local training produced a NaN or Inf loss; the round loop adds which round and client."""
 
 
-def check_loss(loss: float, config: LocalConfig) -> None:
-    """Raise :class:`Diverged` if the local loss is NaN or Inf: the model would be NaN too."""
+def check_loss(loss: float, config: LocalConfig, who: str = "") -> None:
+    """Raise :class:`Diverged` if the local loss is NaN or Inf: the model would be NaN too.
+
+    A NaN or Inf at any step also leaves a run's mean loss non-finite, so the round loop checks
+    every client's mean loss whichever engine trained it."""
     if not math.isfinite(loss):
-        raise Diverged(f"local training diverged: the loss became {loss}; lower the learning rate "
+        raise Diverged(f"{who}local training diverged: the loss became {loss}; lower the learning rate "
                        f"(lr={config.lr}) or standardize the features")
 
 

@@ -44,7 +44,8 @@ from fedlite.aggregate import fedavg
 from fedlite.batched import choose_engine, train_clients_batched
 from fedlite.checks import integer, number
 from fedlite.checks import seed as check_seed
-from fedlite.client import ClientResult, Diverged, LocalConfig, TrainClients, local_train, train_clients
+from fedlite.client import (ClientResult, Diverged, LocalConfig, TrainClients, check_loss, local_train,
+                            train_clients)
 from fedlite.data import Data, check_for_model
 from fedlite.history import History, Round
 from fedlite.metrics import evaluate
@@ -227,6 +228,8 @@ def federated_round(model: nn.Module, clients: Sequence[Data], test: Data, feder
     seeds = {k: round_seed(federation.seed, t, k) for k in chosen}
     try:
         trained = train(model, clients, chosen, local, starts=starts, seeds=seeds)      # 3. train locally
+        for k, result in trained.items():  # any train step (reference, batched, yours): a NaN loss stops here
+            check_loss(result.loss, local, f"client {k}: ")
     except Diverged as err:
         raise Diverged(f"round {t}, {err}") from err
     private, results, per_client = dict(federation.private), {}, {}
