@@ -9,11 +9,12 @@ Notebook 03b builds this step by step; later notebooks call :func:`heart_hospita
 3. standardize every hospital's training and test rows with those statistics
    (:func:`fedlite.heterogeneity.normalize.standardize`).
 
-With ``missing_cholesterol=True`` a cholesterol of 0 ("not recorded": all of Switzerland, a quarter of
-VA, mostly diseased patients) is first treated as missing: filled with the federated mean of the
-measured values and flagged in an extra 0/1 feature ``chol_missing``
-(:func:`fedlite.heterogeneity.normalize.federated_observed_mean`, ``impute_missing``). Notebooks 03b and 05
-use it; the others still read the value as recorded (to be re-run with it).
+Before step 2, a cholesterol of 0 ("not recorded": all of Switzerland, a quarter of VA, mostly
+diseased patients) is treated as missing: filled with the federated mean of the measured values and
+flagged in an extra 0/1 feature ``chol_missing``, appended last
+(:func:`fedlite.heterogeneity.normalize.federated_observed_mean`, ``impute_missing``; the
+missing-indicator method). Read as a value, the 0 is a site-and-disease shortcut (notebook 03b).
+``missing_cholesterol=False`` keeps the recorded 0, only to show that shortcut.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class HeartHospitals(NamedTuple):
 
 
 def heart_hospitals(heart: Splits | None = None, *, seed: int = 0,
-                    missing_cholesterol: bool = False) -> HeartHospitals:
+                    missing_cholesterol: bool = True) -> HeartHospitals:
     """Cleveland, Hungary, Switzerland and VA Long Beach, features standardized with federated statistics.
 
     ``heart`` is what :func:`~fedlite.datasets.load_heart_disease` returned (loaded here if
     omitted): a notebook loads it in a cell of its own, where the offline banner may show, and
-    can ask ``heart.synthetic``. ``missing_cholesterol``: treat cholesterol 0 as missing
-    (federated-mean imputation plus a 0/1 indicator column appended last). ``seed`` only seeds
+    can ask ``heart.synthetic``. ``missing_cholesterol`` (default): treat cholesterol 0 as missing
+    (federated-mean imputation plus a 0/1 indicator column appended last: 14 features). ``seed`` only seeds
     the synthetic twin used when the real files are unavailable.
     """
     heart = load_heart_disease(seed=seed) if heart is None else heart
