@@ -465,26 +465,31 @@ def _connected(log: str) -> bool:
 
 # --------------------------------------------------------------------------- the same run in fedlite
 
-def fedlite_reference(settings: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """The app's run in one process with :func:`fedlite.run_federated`: same hospitals, order,
-    federated standardization, initial model, seeds and local training. Returns ``(history, final state)``."""
+def fedlite_reference(settings: dict[str, Any], drop: tuple[str, int] | None = None) -> tuple[Any, dict[str, Any]]:
+    """The app's run in one process with :func:`fedlite.run_federated`: the course's heart-disease
+    pipeline (:func:`fedlite.datasets.heart.heart_hospitals`: cholesterol 0 imputed and flagged,
+    federated standardization), same hospital order, initial model, seeds and local training.
+    ``drop=(hospital, round)``: that hospital's updates stop arriving from that round on (the
+    failure drill). The reference engine (``batched=False``) trains each hospital with
+    ``local_train``, as every ClientApp does. Returns ``(history, final state)``."""
     from fedlite import LocalConfig, pool, run_federated
-    from fedlite.datasets import load_heart_disease
-    from fedlite.heterogeneity.normalize import federated_mean_std, standardize
+    from fedlite.datasets.heart import heart_hospitals
     sys.path.insert(0, str(APP))
     from heart_fl.task import make_global_model
 
     defaults = {"num-server-rounds": 3, "seed": 0, "lr": 0.05, "batch-size": 16, "local-epochs": 1}
     s = {**defaults, **{k: v for k, v in settings.items() if k in defaults}}
-    heart = load_heart_disease()
-    trains = [heart[h]["train"] for h in HOSPITALS]
-    mean, std = federated_mean_std(trains)
-    trains = [standardize(d, mean, std) for d in trains]
-    test = pool([standardize(heart[h]["test"], mean, std) for h in HOSPITALS])
+    names, trains, tests, _, _ = heart_hospitals()
+    if tuple(names) != HOSPITALS:
+        raise RuntimeError(f"heart_hospitals() gave the hospitals in the order {names}; the app numbers them {HOSPITALS}")
     model = make_global_model(int(s["seed"]))
     local = LocalConfig(epochs=int(s["local-epochs"]), batch_size=int(s["batch-size"]) or None, lr=float(s["lr"]))
-    history = run_federated(model, trains, test, rounds=int(s["num-server-rounds"]), local=local,
-                            seed=int(s["seed"]), progress=False)
+    on_update = None
+    if drop is not None:
+        gone, first = HOSPITALS.index(drop[0]), drop[1]
+        on_update = lambda context, k, r: None if (k == gone and context.round >= first) else r  # noqa: E731
+    history = run_federated(model, trains, pool(tests), rounds=int(s["num-server-rounds"]), local=local,
+                            seed=int(s["seed"]), on_update=on_update, progress=False, batched=False)
     return history, {k: v.clone() for k, v in model.state_dict().items()}
 
 

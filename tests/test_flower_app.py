@@ -29,12 +29,16 @@ sys.path[:0] = [str(REPO / "deploy"), str(REPO / "deploy" / "heart_fl")]
 import flower_local as fl  # noqa: E402
 from heart_fl.client_app import local_scores, local_update  # noqa: E402
 from heart_fl.server_app import CountingGrid  # noqa: E402
-from heart_fl.task import fingerprint, hospital_of, load_hospital, make_global_model  # noqa: E402
+from heart_fl.task import (CHOL, fingerprint, hospital_of, impute_summaries, load_hospital,  # noqa: E402
+                           make_global_model, missing_chol_count)
 
 from fedlite import LocalConfig, pool, run_federated  # noqa: E402
+from fedlite.data import Data  # noqa: E402
 from fedlite.datasets import load_heart_disease  # noqa: E402
+from fedlite.datasets.heart import heart_hospitals  # noqa: E402
 from fedlite.datasets.catalog import HOSPITALS  # noqa: E402
-from fedlite.heterogeneity.normalize import combine_summaries, federated_mean_std, standardize, summary_stats  # noqa: E402
+from fedlite.heterogeneity.normalize import (combine_summaries, federated_mean_std, impute_missing,  # noqa: E402
+                                             standardize, summary_stats)
 from fedlite.simulation import round_seed  # noqa: E402
 from fedlite.client import local_train  # noqa: E402
 
@@ -88,22 +92,51 @@ def test_combine_summaries_is_the_pooled_mean_and_std() -> None:
         combine_summaries([])
 
 
-def test_one_client_step_is_fedlites_local_training() -> None:
-    """The ClientApp's train/evaluate, called directly, equal local_train/evaluate by hand."""
+def test_server_imputation_from_sums_is_the_courses() -> None:
+    """Raw sums + counts of missing cholesterol give heart_hospitals()'s fill, mean and std."""
     heart = load_heart_disease()
-    mean, std = federated_mean_std([heart[h]["train"] for h in HOSPITALS])
+    trains = [heart[h]["train"] for h in HOSPITALS]
+    missing = [missing_chol_count(d) for d in trains]
+    assert missing[HOSPITALS.index("switzerland")] == len(heart["switzerland"]["train"]) or heart.synthetic
+    fill, stats = impute_summaries([summary_stats(d) for d in trains], missing)
+    mean, std = combine_summaries(stats)
+    course = heart_hospitals(heart)
+    assert mean.shape == (14,) and torch.allclose(mean, course.mean, rtol=1e-6, atol=0)
+    assert torch.allclose(std, course.std, rtol=1e-6, atol=0)
+    # answer key by hand: unequal hospitals, chol in column CHOL; 0 = not measured
+    rows = [[[0.0] * CHOL + [200.0]], [[0.0] * CHOL + [0.0], [0.0] * CHOL + [260.0], [0.0] * CHOL + [0.0]]]
+    parts = [Data(torch.tensor(r), torch.zeros(len(r), dtype=torch.long)) for r in rows]
+    fill, stats = impute_summaries([summary_stats(d) for d in parts], [missing_chol_count(d) for d in parts])
+    assert fill == 230.0                                   # (200 + 260) / 2 measured values
+    chol_mean, chol_std = combine_summaries(stats)
+    assert chol_mean[CHOL] == pytest.approx((200 + 260 + 2 * 230) / 4)
+    assert chol_mean[-1] == pytest.approx(0.5) and chol_std[-1] == pytest.approx(0.5)   # 2 of 4 missing
+    pooled = torch.cat([impute_missing(d, CHOL, fill).x for d in parts]).double()
+    assert torch.allclose(chol_std.double(), pooled.std(0, unbiased=False), atol=1e-4)
+    with pytest.raises(ValueError, match="missing in every training row"):
+        impute_summaries([summary_stats(parts[1])], [3])
+
+
+def test_one_client_step_is_fedlites_local_training() -> None:
+    """The ClientApp's train/evaluate, called directly, equal local_train/evaluate on heart_hospitals()'s rows."""
+    heart = load_heart_disease()
+    course = heart_hospitals(heart)
+    trains = [heart[h]["train"] for h in HOSPITALS]
+    fill, _ = impute_summaries([summary_stats(d) for d in trains], [missing_chol_count(d) for d in trains])
     config = {"seed": 3, "lr": 0.05, "batch-size": 16, "local-epochs": 1, "server-round": 2,
-              "mean": mean.tolist(), "std": std.tolist()}
+              "chol-fill": fill, "mean": course.mean.tolist(), "std": course.std.tolist()}
     state = make_global_model(3).state_dict()
     got = local_update("switzerland", heart["switzerland"]["train"], state, config)
     model = make_global_model(3)
-    want = local_train(model, standardize(heart["switzerland"]["train"], mean, std),
-                       LocalConfig(batch_size=16, lr=0.05), seed=round_seed(3, 2, 2))
+    k = course.names.index("switzerland")
+    want = local_train(model, course.trains[k], LocalConfig(batch_size=16, lr=0.05), seed=round_seed(3, 2, 2))
     assert got.num_samples == len(heart["switzerland"]["train"]) and got.loss == want.loss
     for key in want.state:
         assert torch.equal(got.state[key], want.state[key])
     scores = local_scores(heart["va"]["test"], want.state, config)
-    assert 0 <= scores["accuracy"] <= 1 and scores["loss"] > 0
+    from fedlite.metrics import evaluate
+    model.load_state_dict(want.state)
+    assert scores == evaluate(model, course.tests[course.names.index("va")])
 
 
 def test_certificates_are_what_flower_loads(tmp_path: Path) -> None:
@@ -172,19 +205,8 @@ def test_processes_are_stopped_with_their_children(tmp_path: Path) -> None:
 def reference(settings: dict, drop: tuple[str, int] | None = None) -> tuple[list[dict], dict]:
     """fedlite's run of the same settings; ``drop=(hospital, round)``: that hospital's
     updates stop arriving from that round on (the failure drill)."""
-    if drop is None:
-        history, state = fl.fedlite_reference(settings)
-        return [r.test for r in history.rounds], state
-    heart = load_heart_disease()
-    trains = [heart[h]["train"] for h in HOSPITALS]
-    mean, std = federated_mean_std(trains)
-    test = pool([standardize(heart[h]["test"], mean, std) for h in HOSPITALS])
-    model = make_global_model(0)
-    gone = HOSPITALS.index(drop[0])
-    history = run_federated(model, [standardize(d, mean, std) for d in trains], test,
-                            rounds=settings["num-server-rounds"], local=LocalConfig(batch_size=16, lr=0.05),
-                            on_update=lambda context, k, r: None if (k == gone and context.round >= drop[1]) else r, progress=False)
-    return [r.test for r in history.rounds], model.state_dict()
+    history, state = fl.fedlite_reference(settings, drop=drop)
+    return [r.test for r in history.rounds], state
 
 
 def assert_same_model(out: Path, state: dict) -> float:
@@ -225,7 +247,7 @@ def test_deployment_equals_fedlite(deployment: fl.Deployment) -> None:
         assert who["source"] == "synthetic" or who["source"].endswith(f"processed.{h}.data")
     train_msgs = [m for m in report.result["messages"] if m["type"] == "train"]
     assert len(train_msgs) == ROUNDS and all(sorted(m["replied"]) == sorted(HOSPITALS) for m in train_msgs)
-    assert all(m["payload_up"] >= 4 * 112 for m in train_msgs)   # at least the 28 float32 weights x 4
+    assert all(m["payload_up"] >= 4 * 120 for m in train_msgs)   # at least the 30 float32 weights x 4
 
 
 @pytest.mark.slow

@@ -5,9 +5,11 @@ https://flower.ai/docs/framework/how-to-upgrade-to-message-api.html and
 https://flower.ai/docs/framework/ref-api/flwr.clientapp.ClientApp.html):
 
 - ``query``    -- federated standardization, step 1: send ``(n_k, sum x, sum x^2)``
-  of the training rows (:func:`fedlite.normalize.summary_stats`), plus what was
-  loaded (hospital, source, row counts, fingerprint) -- never a row;
-- ``train``    -- standardize with the server's pooled mean/std, then
+  of the training rows (:func:`fedlite.normalize.summary_stats`) and how many of
+  them lack cholesterol (recorded as 0), plus what was loaded (hospital, source,
+  row counts, fingerprint) -- never a row;
+- ``train``    -- fill the missing cholesterol with the server's value, append the
+  0/1 indicator, standardize with the server's pooled mean/std (:func:`heart_fl.task.prepare`), then
   :func:`fedlite.client.local_train` with seed ``round_seed(seed, t, k)``, exactly
   as :func:`fedlite.run_federated` seeds client ``k`` in round ``t``; reply the new
   weights and ``num-examples = n_k`` (FedAvg's weight);
@@ -29,9 +31,9 @@ from fedlite.datasets.catalog import HOSPITALS
 from fedlite.client import ClientResult, LocalConfig, local_train
 from fedlite.data import Data
 from fedlite.metrics import evaluate as evaluate_model
-from fedlite.heterogeneity.normalize import standardize, summary_stats
+from fedlite.heterogeneity.normalize import summary_stats
 from fedlite.simulation import round_seed
-from heart_fl.task import fingerprint, hospital_of, load_hospital, make_global_model
+from heart_fl.task import fingerprint, hospital_of, load_hospital, make_global_model, missing_chol_count, prepare
 
 app = ClientApp()
 
@@ -42,8 +44,8 @@ def _my_data(context: Context) -> tuple[str, dict[str, Data], str]:
     return hospital, splits, source
 
 
-def _standardized(data: Data, config: Mapping[str, Any]) -> Data:
-    return standardize(data, torch.tensor(config["mean"]), torch.tensor(config["std"]))
+def _prepared(data: Data, config: Mapping[str, Any]) -> Data:
+    return prepare(data, float(config["chol-fill"]), torch.tensor(config["mean"]), torch.tensor(config["std"]))
 
 
 def _model(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> torch.nn.Module:
@@ -54,28 +56,28 @@ def _model(state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> torc
 
 def local_update(hospital: str, train: Data, state: Mapping[str, torch.Tensor],
                  config: Mapping[str, Any]) -> ClientResult:
-    """What ``train`` does, without Flower: standardize, then the course's local training,
+    """What ``train`` does, without Flower: impute and standardize, then the course's local training,
     seeded as :func:`fedlite.run_federated` seeds hospital ``k`` in round ``config["server-round"]``."""
     batch = int(config["batch-size"])
     local = LocalConfig(epochs=int(config["local-epochs"]), batch_size=batch or None, lr=float(config["lr"]))
     seed = round_seed(int(config["seed"]), int(config["server-round"]), HOSPITALS.index(hospital))
-    return local_train(_model(state, config), _standardized(train, config), local, seed=seed)
+    return local_train(_model(state, config), _prepared(train, config), local, seed=seed)
 
 
 def local_scores(test: Data, state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> dict[str, float]:
-    """What ``evaluate`` does, without Flower: loss and accuracy on the standardized test rows."""
-    return evaluate_model(_model(state, config), _standardized(test, config))
+    """What ``evaluate`` does, without Flower: loss and accuracy on the imputed, standardized test rows."""
+    return evaluate_model(_model(state, config), _prepared(test, config))
 
 
 @app.query()
 def query(msg: Message, context: Context) -> Message:
-    """Share the training split's summary statistics and what was loaded."""
+    """Share the training split's summary statistics, its count of missing cholesterol, and what was loaded."""
     hospital, splits, source = _my_data(context)
     n, s, q = summary_stats(splits["train"])
     print(f"[{hospital}] loaded {len(splits['train'])} train / {len(splits['test'])} test rows "
           f"from {source} (pid {os.getpid()})", flush=True)
     sums = ArrayRecord(numpy_ndarrays=[s.numpy(), q.numpy()])
-    who = ConfigRecord({"hospital": hospital, "source": source, "n-values": int(n),
+    who = ConfigRecord({"hospital": hospital, "source": source, "n-values": int(n), "n-missing-chol": missing_chol_count(splits["train"]),
                         "n-train": len(splits["train"]), "n-test": len(splits["test"]),
                         "train-fingerprint": fingerprint(splits["train"]),
                         "test-fingerprint": fingerprint(splits["test"])})
@@ -84,7 +86,7 @@ def query(msg: Message, context: Context) -> Message:
 
 @app.train()
 def train(msg: Message, context: Context) -> Message:
-    """Local training of the broadcast model on this hospital's standardized training rows."""
+    """Local training of the broadcast model on this hospital's imputed, standardized training rows."""
     hospital, splits, _ = _my_data(context)
     config = msg.content["config"]
     result = local_update(hospital, splits["train"], msg.content["arrays"].to_torch_state_dict(), config)

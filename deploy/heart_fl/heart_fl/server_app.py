@@ -1,12 +1,13 @@
 """The ServerApp: federated standardization, then Flower's own FedAvg.
 
 1. Wait until ``num-nodes`` hospitals are connected, send each a ``query``
-   message and combine their ``(n_k, sum, sum of squares)`` into the pooled
-   mean and std (:func:`fedlite.normalize.combine_summaries`); no row leaves a
-   hospital.
+   message and combine their ``(n_k, sum, sum of squares)`` and counts of missing
+   cholesterol into the fill value for cholesterol 0 and the pooled mean and std
+   of the imputed features (:func:`heart_fl.task.impute_summaries`,
+   :func:`fedlite.normalize.combine_summaries`); no row leaves a hospital.
 2. Run :class:`flwr.serverapp.strategy.FedAvg` (weights ``num-examples = n_k``)
    from the course's initial logistic regression for ``num-server-rounds``
-   rounds; every train and evaluate message carries the mean and std.
+   rounds; every train and evaluate message carries the fill value, mean and std.
 3. Write ``result.json`` (per-round metrics, bytes, who answered) and
    ``final_state.npz`` into ``out-dir``.
 
@@ -31,7 +32,7 @@ from flwr.serverapp.strategy import FedAvg
 
 from fedlite.datasets.catalog import HOSPITALS
 from fedlite.heterogeneity.normalize import combine_summaries
-from heart_fl.task import make_global_model
+from heart_fl.task import impute_summaries, make_global_model
 
 app = ServerApp()
 
@@ -91,8 +92,10 @@ def wait_for_nodes(grid: Grid, count: int, timeout: float) -> list[int]:
     return nodes
 
 
-def federated_standardization(grid: CountingGrid, nodes: list[int], timeout: float) -> tuple[list[float], list[float], dict]:
-    """Ask every node for its sums; return pooled mean, std and what each node loaded."""
+def federated_standardization(grid: CountingGrid, nodes: list[int],
+                              timeout: float) -> tuple[float, list[float], list[float], dict]:
+    """Ask every node for its sums; return the cholesterol fill value, the pooled mean and std of
+    the imputed features (indicator included) and what each node loaded."""
     query = [Message(RecordDict({"config": ConfigRecord({})}), message_type=MessageType.QUERY, dst_node_id=n)
              for n in nodes]
     replies = list(grid.send_and_receive(query, timeout=timeout))
@@ -105,12 +108,14 @@ def federated_standardization(grid: CountingGrid, nodes: list[int], timeout: flo
     if sorted(hospitals) != sorted(set(hospitals)):
         raise RuntimeError(f"two SuperNodes claim the same hospital: {hospitals}")
     ordered = sorted(replies, key=lambda r: HOSPITALS.index(r.content["who"]["hospital"]))
-    stats = []
+    stats, missing = [], []
     for r in ordered:
         s, q = (torch.from_numpy(a) for a in r.content["sums"].to_numpy_ndarrays())
         stats.append((int(r.content["who"]["n-values"]), s, q))
+        missing.append(int(r.content["who"]["n-missing-chol"]))
+    fill, stats = impute_summaries(stats, missing)
     mean, std = combine_summaries(stats)
-    return mean.tolist(), std.tolist(), loaded
+    return fill, mean.tolist(), std.tolist(), loaded
 
 
 @app.main()
@@ -120,10 +125,11 @@ def main(grid: Grid, context: Context) -> None:
     started = time.monotonic()
     counting = CountingGrid(grid)
     nodes = wait_for_nodes(grid, int(cfg["num-nodes"]), float(cfg["wait-timeout"]))
-    mean, std, loaded = federated_standardization(counting, nodes, float(cfg["round-timeout"]))
+    fill, mean, std, loaded = federated_standardization(counting, nodes, float(cfg["round-timeout"]))
     seed = int(cfg["seed"])
     config = ConfigRecord({"seed": seed, "lr": float(cfg["lr"]), "batch-size": int(cfg["batch-size"]),
-                           "local-epochs": int(cfg["local-epochs"]), "mean": mean, "std": std})
+                           "local-epochs": int(cfg["local-epochs"]), "chol-fill": fill,
+                           "mean": mean, "std": std})
     out = Path(str(cfg["out-dir"])) if cfg["out-dir"] else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -145,10 +151,10 @@ def main(grid: Grid, context: Context) -> None:
                             num_rounds=int(cfg["num-server-rounds"]), timeout=float(cfg["round-timeout"]),
                             train_config=config, evaluate_config=config, evaluate_fn=after_round)
     if out:
-        write_result(out, result, counting.log, loaded, mean, std, time.monotonic() - started)
+        write_result(out, result, counting.log, loaded, fill, mean, std, time.monotonic() - started)
 
 
-def write_result(out: Path, result: Any, log: list[dict], loaded: dict, mean: list[float],
+def write_result(out: Path, result: Any, log: list[dict], loaded: dict, fill: float, mean: list[float],
                  std: list[float], seconds: float) -> None:
     """``final_state.npz`` (arrays by name, no pickle) and ``result.json``."""
     out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +168,7 @@ def write_result(out: Path, result: Any, log: list[dict], loaded: dict, mean: li
             error["node"] = hospital.get(str(error["node"]), str(error["node"]))
     summary = {
         "loaded": {who["hospital"]: who for who in loaded.values()},
-        "mean": mean, "std": std, "seconds": seconds, "messages": log,
+        "chol_fill": fill, "mean": mean, "std": std, "seconds": seconds, "messages": log,
         "evaluate": {str(t): dict(m) for t, m in result.evaluate_metrics_clientapp.items()},
         "train": {str(t): dict(m) for t, m in result.train_metrics_clientapp.items()},
     }
