@@ -13,8 +13,8 @@ from fedlite.exercises.nb07 import (
     check_vertical,
 )
 
-RIGHT = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
-         "ClientResult.num_samples": "C"}
+RIGHT = {"run_federated": "D", "local_train": "C", "aggregate=": "E", "participation=": "A",
+         "ClientResult.num_samples": "B"}   # Flower's terms are lettered in alphabetical order
 
 
 def run(check, capsys, *args):
@@ -80,18 +80,19 @@ def test_matches_right_answer_passes(capsys, answer):
 
 
 @pytest.mark.parametrize("change, hint", [
-    ({"aggregate=": "B", "run_federated": "D"}, "3 of 5 right. Look again at run_federated"),
-    ({"aggregate=": "B"}, "use each letter once"),
-    ({"aggregate=": "B"}, "only the rule that combines"),
-    ({"run_federated": "D"}, "which Flower object is the server program"),
-    ({"participation=": "E"}, "share of clients"),
-    ({"local_train": "C", "ClientResult.num_samples": "E"}, "runs at a hospital"),
-    ({"participation=": "C", "ClientResult.num_samples": "A"}, "share of clients"),
+    ({"aggregate=": "D", "run_federated": "E"}, "3 of 5 right. Look again at run_federated"),
+    ({"aggregate=": "D"}, "use each letter once"),
+    ({"aggregate=": "D"}, "only the rule that combines"),
+    ({"run_federated": "E"}, "which Flower object is the server program"),
+    ({"participation=": "C"}, "share of clients"),
+    ({"local_train": "B", "ClientResult.num_samples": "C"}, "runs at a hospital"),
+    ({"participation=": "B", "ClientResult.num_samples": "A"}, "share of clients"),
 ])
 def test_matches_wrong_answers_get_a_targeted_hint(capsys, change, hint):
     ok, out = run(check_flower_matches, capsys, {**RIGHT, **change})
     assert not ok and "✗" in out and hint in out
-    assert "'B'" not in out and ": B" not in out  # the right letter is never printed
+    for name in change:  # the right letter is never printed
+        assert f"'{RIGHT[name]}'" not in out and f": {RIGHT[name]}" not in out
 
 
 def test_matches_a_letter_used_twice_is_refused_even_if_one_use_is_right(capsys):
@@ -100,7 +101,7 @@ def test_matches_a_letter_used_twice_is_refused_even_if_one_use_is_right(capsys)
 
 
 @pytest.mark.parametrize("answer, hint", [
-    ("BEDAC", "dict"),
+    ("DCEAB", "dict"),
     ({k: v for k, v in RIGHT.items() if k != "participation="}, "missing: participation="),
     ({**RIGHT, "participation=": "Z"}, "use the letters"),
 ])
@@ -144,6 +145,19 @@ def test_every_tool_but_fate_has_its_own_hint(capsys):
         if tool != "FATE":
             ok, out = run(check_vertical, capsys, ("vertical", tool))
             assert not ok and "pick one of" not in out, tool
+
+
+def test_the_keys_are_derived_not_written_down():
+    """Issue 12: the answer keys come from the dictionary and the scenario, not from literal letters."""
+    import inspect
+
+    import fedlite.exercises.nb07 as nb07
+    source = inspect.getsource(nb07)
+    assert "_MATCHES" not in source and '"fate")' not in source.lower()
+    assert nb07._answer_key() == RIGHT
+    assert nb07._expected(nb07.SCENARIO) == ("vertical", "FATE")
+    same_columns = {"a": ({"p1"}, {"x"}), "b": ({"p2"}, {"x"})}
+    assert nb07._kind(same_columns) == "horizontal"
 
 
 def test_vertical_untouched_says_not_yet(capsys):

@@ -42,8 +42,8 @@ check_to_ndarrays(my_to_ndarrays)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-my_matches = {"run_federated": "B", "local_train": "E", "aggregate=": "D", "participation=": "A",
-              "ClientResult.num_samples": "C"}
+my_matches = {"run_federated": "D", "local_train": "C", "aggregate=": "E", "participation=": "A",
+              "ClientResult.num_samples": "B"}
 assert set(my_matches) == set(FEDLITE_NAMES) and set(my_matches.values()) == set(FLOWER_TERMS)
 check_flower_matches(my_matches)
 
