@@ -22,9 +22,11 @@ def run(check, capsys, *args):
 
 
 def test_bytes_up(capsys):
-    ok, out = run(check_bytes_up, capsys, 448)
-    assert ok and "448 bytes" in out
-    for wrong, hint in ((112, "one hospital's upload"), (28, "a float32 takes 4 bytes"), (500, "multiply")):
+    # answer key by hand: 14 inputs (13 UCI features + chol_missing) x 2 classes + 2 biases = 30 float32
+    ok, out = run(check_bytes_up, capsys, 30 * 4 * 4)
+    assert ok and "480 bytes" in out
+    for wrong, hint in ((120, "one hospital's upload"), (30, "a float32 takes 4 bytes"), (500, "multiply"),
+                        (448, "chol_missing")):
         ok, out = run(check_bytes_up, capsys, wrong)
         assert not ok and hint in out, (wrong, out)
     ok, out = run(check_bytes_up, capsys, ...)

@@ -5,25 +5,37 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fedlite.datasets.readers import HEART_FEATURES
 from fedlite.exercises import Checked, close, not_a_complete_dict, unanswered, verdict
+from fedlite.models import make_model
 
 HOSPITALS = ("cleveland", "hungarian", "switzerland", "va")
-LOGREG_WEIGHTS = 13 * 2 + 2          # the heart model: 13 features x 2 classes + 2 biases
 FLOAT32_BYTES = 4
+
+
+def _logreg_weights() -> int:
+    """Numbers in the app's model: logistic regression on the 13 UCI features + ``chol_missing``."""
+    model = make_model("logreg", seed=0, in_features=len(HEART_FEATURES) + 1)
+    return sum(p.numel() for p in model.parameters())
 
 
 def check_bytes_up(answer: Any) -> Checked:
     """Exercise 1: the course's ``bytes_up`` of one round with all four hospitals answering."""
     if unanswered(answer):
         return Checked(False)
-    expected = LOGREG_WEIGHTS * FLOAT32_BYTES * len(HOSPITALS)
-    if close(answer, LOGREG_WEIGHTS * FLOAT32_BYTES):   # (also 28 numbers x 4 hospitals, forgetting the 4 bytes)
-        return verdict(False, "", "112 is one hospital's upload in bytes (or four hospitals' weights counted as "
+    weights = _logreg_weights()
+    expected = weights * FLOAT32_BYTES * len(HOSPITALS)
+    if close(answer, weights * FLOAT32_BYTES):   # (also the weights x 4 hospitals, forgetting the 4 bytes)
+        return verdict(False, "", "that is one hospital's upload in bytes (or four hospitals' weights counted as "
                                   "numbers); count bytes, for all four hospitals")
-    if close(answer, LOGREG_WEIGHTS):
+    if close(answer, weights):
         return verdict(False, "", "that counts one hospital's numbers; a float32 takes 4 bytes, and 4 hospitals send")
+    inputs = len(HEART_FEATURES) + 1
+    if close(answer, (weights - 2) * FLOAT32_BYTES * len(HOSPITALS)):   # 13 inputs + biases, or 14 without biases
+        return verdict(False, "", f"count {inputs} inputs (the {inputs - 1} UCI features and the chol_missing "
+                                  f"indicator) x 2 classes, plus one bias per class")
     return verdict(close(answer, expected, rel=0, abs_=0.5),
-                   f"{expected} bytes: 28 float32 weights x 4 bytes x 4 hospitals",
+                   f"{expected} bytes: {weights} float32 weights x 4 bytes x 4 hospitals",
                    "multiply the number of weights by the bytes per float32 and by the hospitals that answer")
 
 

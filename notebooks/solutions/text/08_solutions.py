@@ -20,13 +20,13 @@ train = [m for m in runs["deployment"]["messages"] if m["type"] == "train"]
 flower_up = [m["bytes_up"] for m in train]
 
 # %% [markdown]
-# **Exercise 1.** The course counts the plain float32 weights: the logistic regression on 13 features
-# has a 2 x 13 weight matrix and 2 biases, 28 numbers of 4 bytes. Each of the four hospitals sends them
-# once per round.
+# **Exercise 1.** The course counts the plain float32 weights: the logistic regression on 14 inputs
+# (the 13 UCI features and the `chol_missing` indicator) has a 2 x 14 weight matrix and 2 biases,
+# 30 numbers of 4 bytes. Each of the four hospitals sends them once per round.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-weights = 13 * 2 + 2
+weights = 14 * 2 + 2
 my_bytes_up = weights * 4 * 4
 check_bytes_up(my_bytes_up)
 
