@@ -115,6 +115,8 @@ def test_server_imputation_from_sums_is_the_courses() -> None:
     assert torch.allclose(chol_std.double(), pooled.std(0, unbiased=False), atol=1e-4)
     with pytest.raises(ValueError, match="missing in every training row"):
         impute_summaries([summary_stats(parts[1])], [3])
+    with pytest.raises(ValueError, match="between 0 and its n_k"):
+        impute_summaries([summary_stats(parts[1])], [4])
 
 
 def test_one_client_step_is_fedlites_local_training() -> None:

@@ -584,8 +584,9 @@ check_vertical(my_answer)
 # - **Failure**: sites that crash or go offline in the middle of a round, and jobs that must resume
 #   (notebooks 04b and 06 simulated dropouts and deadlines; a framework has to survive real ones).
 # - **Data engineering**: every hospital formats its records differently; mapping them onto one schema
-#   (and the same preprocessing, as the normalization trap of notebook 03b showed) is often most of the
-#   work.
+#   (and the same preprocessing, as the normalization trap of notebook 03b showed, with one agreed way
+#   of writing a missing value: two of our hospitals wrote an unmeasured cholesterol as 0) is often most
+#   of the work.
 #
 # ## Recap
 #

@@ -77,7 +77,8 @@ def query(msg: Message, context: Context) -> Message:
     print(f"[{hospital}] loaded {len(splits['train'])} train / {len(splits['test'])} test rows "
           f"from {source} (pid {os.getpid()})", flush=True)
     sums = ArrayRecord(numpy_ndarrays=[s.numpy(), q.numpy()])
-    who = ConfigRecord({"hospital": hospital, "source": source, "n-values": int(n), "n-missing-chol": missing_chol_count(splits["train"]),
+    who = ConfigRecord({"hospital": hospital, "source": source, "n-values": int(n),
+                        "n-missing-chol": missing_chol_count(splits["train"]),
                         "n-train": len(splits["train"]), "n-test": len(splits["test"]),
                         "train-fingerprint": fingerprint(splits["train"]),
                         "test-fingerprint": fingerprint(splits["test"])})

@@ -128,6 +128,9 @@ def impute_summaries(raw: list[Summary], missing: list[int]) -> tuple[float, lis
     ``combine_summaries`` of the result is the mean/std of ``heart_hospitals()`` (a test checks).
     The float32 ``fill`` the nodes write into their rows is used for ``s'`` and ``q'``.
     """
+    if len(raw) != len(missing) or any(not 0 <= m <= n for (n, _, _), m in zip(raw, missing)):
+        raise ValueError(f"expected one count of missing cholesterol per hospital, each between 0 and its n_k; "
+                         f"got {missing} for n_k = {[n for n, _, _ in raw]}")
     measured = sum(n - m for (n, _, _), m in zip(raw, missing))
     if measured == 0:
         raise ValueError("cholesterol is missing in every training row of every hospital; nothing to impute from")
