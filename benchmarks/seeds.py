@@ -14,7 +14,8 @@ and paired differences from it.
 Run from the repository root with ``FEDLITE_DATA`` pointing at the official data. Everything runs on one
 torch thread, so the numbers do not depend on the core count; ``--check`` allows ``1e-3`` because float
 sums may still differ in the last digits between CPUs and torch builds. Run time: the experiments run in
-parallel, one per core (``--jobs``); each takes about 2.5 minutes of CPU on an idle core (each prints its own).
+parallel, one per core (``--jobs``); nb01-nb03a take about 2.5 minutes of CPU each on an idle core, nb04a
+about one (each prints its own).
 """
 
 from __future__ import annotations
@@ -216,7 +217,8 @@ def nb04a_per_hospital() -> tuple[dict[str, evidence.Repeated], dict]:
     shares, sites = [0.45, 0.30, 0.17, 0.08], ["large", "mid A", "mid B", "clinic"]
     order = np.random.default_rng(0).permutation(len(us_train))
     cuts = (np.cumsum(shares)[:-1] * len(us_train)).astype(int)
-    hospitals = [Data(scanner_shift(h.x, k, seed=0), h.y) for k, h in enumerate(subsets(us_train, np.split(order, cuts)))]
+    hospitals = [Data(scanner_shift(h.x, k, seed=0), h.y)
+                 for k, h in enumerate(subsets(us_train, np.split(order, cuts)))]
     us_tests = [Data(scanner_shift(us_test.x, k, seed=0), us_test.y) for k in range(len(sites))]
     us_local, us_rounds = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32), 10
     us_rows: dict[str, list] = {k: [] for k in ("local_only", "fedavg", "fine_tuned", "fedbn")}

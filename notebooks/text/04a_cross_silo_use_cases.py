@@ -16,7 +16,7 @@
 # - personalize the federated model (local fine-tuning, FedBN-style local normalization) and judge every
 #   claim on 5 seeds with 95 % intervals.
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 40 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01](01_centralized_vs_federated.ipynb), [02](02_fedavg_math.ipynb),
 # [03a](03a_non_iid_hospitals.ipynb) and [03b](03b_real_hospitals.ipynb): `run_federated`, the weights
 # $n_k/n$, scanner shift, FedBN, the heart-disease hospitals with federated standardization and
@@ -58,7 +58,7 @@ from fedlite.data import Data, subsets
 from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.personalize import fine_tune_all
-from fedlite.metrics import evaluate_clients, predict
+from fedlite.metrics import evaluate_clients
 
 SEED = 0
 STORED, _ = evidence.load(evidence.stored("nb04a"))   # 5 seeds, written by benchmarks/seeds.py
@@ -84,8 +84,8 @@ def seeds_table(federation, names, key, settings):
         print(f"{run.name:30s}" + "".join(f"{value(run, c).mean():16.3f}" for c in cols))
     for run in (r for r in runs if r is not fedavg):
         ds = [evidence.paired_values(value(run, c), value(fedavg, c)) for c in cols]
-        print(f"{run.name + ' − FedAvg':30s}" + "".join(f"{d.mean:+9.3f}±{d.half_width:.3f}{'·' if d.contains(0) else ' '}"
-                                                       for d in ds))
+        print(f"{run.name + ' − FedAvg':30s}"
+              + "".join(f"{d.mean:+9.3f}±{d.half_width:.3f}{'·' if d.contains(0) else ' '}" for d in ds))
 
 # %% [markdown]
 # ## 1 · Disease prediction across hospitals
@@ -313,7 +313,8 @@ ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 
 # %% [markdown]
-# Each line starts at FedAvg and heads for its dotted local-only line as $E$ grows. The 5-seed tables
+# Each line starts at FedAvg and heads for its dotted local-only line as $E$ grows; Switzerland's
+# reaches the constant "sick" answer after one epoch. The 5-seed tables
 # below say which of these moves are more than noise, for both federations; the plot after them shows
 # every setting minus FedAvg with its interval.
 

@@ -17,7 +17,7 @@
 # - see how drug companies federate (MELLODDY), what vertical FL is, and train a small vertical model;
 # - end with one table: use case → setting → main risk → what the course showed.
 #
-# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Time:** about 40 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01](01_centralized_vs_federated.ipynb), [02](02_fedavg_math.ipynb),
 # [03a](03a_non_iid_hospitals.ipynb), [03b](03b_real_hospitals.ipynb) and
 # [04a](04a_cross_silo_use_cases.ipynb): `run_federated`, the weights $n_k/n$, the Dirichlet α, the
@@ -184,6 +184,7 @@ axes[0].imshow(schedule(device_runs["30% drop at random"]), aspect="auto", inter
                cmap=plt.matplotlib.colors.ListedColormap(["#f2f2f2", "tab:green", "tab:red"]), vmin=0, vmax=2,
                extent=(-0.5, NUM_DEVICES - 0.5, DEV_ROUNDS + 0.5, 0.5))
 axes[0].set(xlabel="device", ylabel="round", title="30% drop at random, seed 0: green arrived, red lost")
+axes[0].yaxis.set_major_locator(plt.MaxNLocator(integer=True))
 plots.mean_band(list(repeated.values()), "auc", ax=axes[1])
 plots.learning_curves(list(device_runs.values()), "accuracy", ax=axes[2])
 axes[2].axhline(dev_test.y.float().mean().item(), color="black", linestyle=":", linewidth=1,
@@ -222,8 +223,9 @@ plt.show()
 # competitors: few clients, large data each, reliable servers, and a legal agreement behind every round.
 #
 # **MELLODDY** (EU Innovative Medicines Initiative) did this at industrial scale: ten pharmaceutical
-# companies, more than 2.6 billion confidential activity measurements of over 21 million molecules
-# (Heyndrickx et al., *J. Chem. Inf. Model.* 64(7), 2331–2344, 2024). Its design:
+# companies trained QSAR models (quantitative structure–activity relationship: a molecule's activity
+# predicted from its structure) on more than 2.6 billion confidential measurements of over 21 million
+# molecules (Heyndrickx et al., *J. Chem. Inf. Model.* 64(7), 2331–2344, 2024). Its design:
 #
 # - every company describes its molecules the same way (ECFP chemical fingerprints): shared features,
 #   different molecules and assays, so horizontal FL over *different* prediction tasks;
@@ -307,7 +309,7 @@ print(f"{'both, vertical FL':22s} test AUC {held_out_auc(GP + CARDIO, torch.cat(
 # as well as both together. A real vertical system adds **entity alignment** (finding the common
 # patients without revealing the others, by private set intersection), **protection of what travels**
 # (partial scores and $g$ are about single patients, and $g$ reveals the labels: real systems encrypt
-# them, e.g. Hardy et al. 2017, or mask them), and **both parties at inference**, for every new patient.
+# them, e.g. with additively homomorphic encryption, Hardy et al. 2017, or mask them), and **both parties at inference**, for every new patient.
 #
 # **Exercise 2.** Name the FL setting of each scenario in `SCENARIOS` (printed by the cell): a pair
 # `(scale, partition)` with scale `"cross-silo"` or `"cross-device"`, and partition `"horizontal"` or
