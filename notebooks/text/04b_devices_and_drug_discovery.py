@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 04b · Patients' devices and drug discovery: cross-device and vertical FL
 #
-# > **中文摘要：**跨设备联邦学习（cross-device FL）：100 台模拟的患者设备，每轮按参与率抽样，部分设备掉线；比较随机掉线与依赖患者病情的掉线有何不同。
+# > **中文摘要：**跨设备联邦学习（cross-device FL）：100 台模拟的患者设备，每轮按参与率抽样，部分设备掉线；比较随机掉线与依赖患者病情的掉线，并用 5 个随机种子检验它们对模型的影响。
 # > 了解药企之间的联邦训练项目 MELLODDY 与骨架划分（scaffold split），并在心脏病特征上训练一个小型纵向联邦学习（vertical FL）模型。
 #
 # Notebook 04a worked three uses of federated learning *across hospitals*: a handful of reliable
