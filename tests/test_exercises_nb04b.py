@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fedlite.exercises import nb04b
 from fedlite.exercises.nb04b import SCENARIOS, check_expected_arrivals, check_fl_settings
 
 RIGHT = {"smartwatches": ("cross-device", "horizontal"),
@@ -56,7 +57,13 @@ def test_settings_right_answer_passes_in_any_order_and_spelling(capsys):
 
 
 def test_settings_cover_exactly_the_scenarios():
-    assert set(RIGHT) == set(SCENARIOS)
+    assert set(RIGHT) == set(SCENARIOS) == set(nb04b._PARTIES)
+
+
+def test_answer_key_is_derived_from_the_scenarios_facts():
+    """The key is computed (scale from who the parties are, partition from what they share), not stored."""
+    assert not hasattr(nb04b, "_SETTINGS")
+    assert {name: nb04b._setting_of(p) for name, p in nb04b._PARTIES.items()} == RIGHT
 
 
 @pytest.mark.parametrize("change, hint", [  # every wrong word of every scenario has its own explanation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,27 +22,36 @@ SCENARIOS = {
 }
 """The scenarios of the last exercise: name -> what happens."""
 
-_SETTINGS = {
-    "smartwatches": ("cross-device", "horizontal"),
-    "hospital_and_insurer": ("cross-silo", "vertical"),
-    "pharma_toxicity": ("cross-silo", "horizontal"),
-}
 
-_WHY_NOT = {  # (scenario, the wrong word the learner gave) -> why it is wrong
-    ("smartwatches", "cross-silo"): "50,000 watches, each with one person's recordings and often offline, are "
-                                    "very many small, unreliable clients: that is not a few organisations",
-    ("smartwatches", "vertical"): "every watch records the same kind of signal for a different person: "
-                                  "different rows, the same columns",
-    ("hospital_and_insurer", "cross-device"): "a hospital and an insurer are two organisations with servers and "
-                                              "many records each, not people's devices",
-    ("hospital_and_insurer", "horizontal"): "they hold the *same* patients; what differs is the information "
-                                            "about them (the columns)",
-    ("pharma_toxicity", "cross-device"): "five companies with large curated databases are a few reliable "
-                                         "organisations, not devices",
-    ("pharma_toxicity", "vertical"): "each company has its *own* molecules (rows), all described by the same "
-                                     "kind of fingerprint (columns)",
+@dataclass(frozen=True)
+class _Parties:
+    """What a scenario says about its parties; the FL setting follows from it (:func:`_setting_of`)."""
+
+    devices: bool      # are the clients people's devices (very many, small, often offline)?
+    same_rows: bool    # do the parties hold the same individuals, each with other information about them?
+    who: str           # why the scale follows (the hint for a wrong scale)
+    what: str          # why the partition follows (the hint for a wrong partition)
+
+
+_PARTIES = {
+    "smartwatches": _Parties(
+        True, False, "50,000 watches, each with one person's recordings and often offline, are very many small, "
+                     "unreliable clients: that is not a few organisations",
+        "every watch records the same kind of signal for a different person: different rows, the same columns"),
+    "hospital_and_insurer": _Parties(
+        False, True, "a hospital and an insurer are two organisations with servers and many records each, not "
+                     "people's devices",
+        "they hold the *same* patients; what differs is the information about them (the columns)"),
+    "pharma_toxicity": _Parties(
+        False, False, "five companies with large curated databases are a few reliable organisations, not devices",
+        "each company has its *own* molecules (rows), all described by the same kind of fingerprint (columns)"),
 }
-"""Feedback for every wrong choice, so that a wrong answer teaches instead of only narrowing the options."""
+"""The facts of every scenario, with the feedback that explains each one (a wrong answer teaches)."""
+
+
+def _setting_of(parties: _Parties) -> tuple[str, str]:
+    """Scale from who the clients are, partition from whether they share individuals or features."""
+    return (SCALES[1] if parties.devices else SCALES[0], PARTITIONS[1] if parties.same_rows else PARTITIONS[0])
 
 
 def check_expected_arrivals(answer: Any, num_clients: int, participation: float, dropout: float) -> Checked:
@@ -90,12 +100,14 @@ def check_fl_settings(answer: Any) -> Checked:
                                example='{"smartwatches": ("cross-silo", "vertical"), ...}')
     if hint is not None:
         return hint
-    for name, (scale, part) in _SETTINGS.items():
+    for name, parties in _PARTIES.items():
+        scale, part = _setting_of(parties)
         given = _setting(answer[name])
         if given is None or None in given:
             return verdict(False, "", f"{name}: give a pair of one scale ({' or '.join(SCALES)}) and one "
                                       f"partition ({' or '.join(PARTITIONS)})")
-        for wrong in (w for w, right in zip(given, (scale, part)) if w != right):
-            return verdict(False, "", f"{name}: not {wrong}; {_WHY_NOT[(name, wrong)]}")
+        for wrong, right, why in zip(given, (scale, part), (parties.who, parties.what)):
+            if wrong != right:
+                return verdict(False, "", f"{name}: not {wrong}; {why}")
     return verdict(True, "the scale says who the clients are (people's devices or organisations), the "
                          "partition says whether they share patients or features", "")
