@@ -19,6 +19,8 @@ import ipywidgets as w
 
 from fedlite import playground as pg
 
+_clock = time.perf_counter  # a name the tests can replace with a clock of their own
+
 
 def _controls() -> dict[str, w.Widget]:
     slider = {"continuous_update": False, "style": {"description_width": "110px"}}
@@ -74,6 +76,7 @@ class Playground:
         self.summary = w.HTML()
         self.code = w.Textarea(layout=w.Layout(width="100%", height="90px"), description="copy as code")
         self.seconds = 0.0
+        self.runs = 0  # finished runs: the status line names the latest, so every finish is a visible change
         self._wanted: pg.Settings | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -141,7 +144,7 @@ class Playground:
     def update(self, settings: pg.Settings | None = None) -> pg.Outcome | None:
         """Run ``settings`` (default: the controls) and redraw; ``None`` if a newer change cancelled it."""
         settings = settings or self.settings()
-        start = time.perf_counter()
+        start = _clock()
         self.progress.description, self.progress.bar_style, self.progress.value = "running…", "info", 0.0
         outcomes = []
         for seed in range(settings.seeds):  # one seed at a time, so a newer change can cancel in between
@@ -156,8 +159,9 @@ class Playground:
         fig.savefig(buffer, format="png", dpi=72)
         self.image.value = buffer.getvalue()
         self.verdict.value = f"<b>verdict:</b> {pg.verdict(out)}"
-        self.seconds = time.perf_counter() - start
-        self.summary.value = f"{pg.summary(out)} · updated in {self.seconds:.1f} s"
+        self.seconds = _clock() - start
+        self.runs += 1
+        self.summary.value = f"{pg.summary(out)} · run {self.runs} updated in {self.seconds:.1f} s"
         self.code.value = pg.as_code(settings)
         self.progress.description, self.progress.bar_style = "done", "success"
         return out

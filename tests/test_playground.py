@@ -111,3 +111,19 @@ def test_a_change_during_a_run_cancels_it() -> None:
     assert app.progress.description == "cancelled"
     app._wanted = None
     assert app.update(pg.Settings(rounds=2)) is not None and app.image.value[:4] == b"\x89PNG"
+
+
+def test_every_finished_run_shows_a_new_status_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser regression: moving α on the X-rays ran, but the status line the page (and a learner)
+    reads to know a run finished stayed the same, because the bytes do not depend on α and two runs
+    took the same time to 0.1 s. Each finished run must say so in a line that no earlier run showed."""
+    from fedlite import dashboard
+
+    ticks = iter(range(1000))                        # a clock on which every run takes exactly 1 s
+    monkeypatch.setattr(dashboard, "_clock", lambda: float(next(ticks)))
+    app = dashboard.Playground(pg.Settings(rounds=2))
+    lines = []
+    for lr in (0.5, 0.4, 0.3):                       # same bytes, same duration, different numbers
+        assert app.update(pg.Settings(rounds=2, lr=lr)) is not None
+        lines.append(app.summary.value)
+    assert len(set(lines)) == 3, lines
