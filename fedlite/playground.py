@@ -4,8 +4,8 @@
 differential privacy into :func:`fedlite.simulation.run_federated`, and runs it once per seed beside
 three references on the same data and seeds: plain FedAvg, centralized training (everything pooled)
 and local-only training (every hospital alone). :func:`verdict` compares the run with FedAvg through
-the paired difference of the final AUC over seeds and its 95% t-interval; an interval that contains
-zero is reported as "within noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the
+the paired difference of the final AUC over seeds and its 95% t-interval
+(:func:`fedlite.evidence.paired_values`); an interval that contains zero is reported as "within noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the
 first seed's run, so a learner can take a picture from the playground to a notebook.
 
 Every piece is a public ``fedlite`` function; this module only chooses and connects them.
@@ -14,13 +14,12 @@ Every piece is a public ``fedlite`` function; this module only chooses and conne
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
-from scipy import stats
 
+from fedlite import evidence
 from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig
 from fedlite.data import Data, pool
@@ -264,32 +263,29 @@ def merge(outcomes: Sequence[Outcome]) -> Outcome:
                    first.names, first.epsilon)
 
 
-def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` (paired by seed) and its t-interval: ``mean ± t_{n-1} · sd / sqrt(n)``."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    if len(d) < 2:
-        return float(d.mean()), math.nan, math.nan
-    half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
-
-
 def verdict(out: Outcome, key: str = "auc") -> str:
     """One line that reads the final ``key`` against plain FedAvg without claiming more than the seeds show."""
     s, mine, ref = out.settings, out.finals(out.runs, key), out.finals(out.fedavg, key)
     label = key.upper() if key == "auc" else key
     if np.isnan(mine).any():
         return f"the model broke (final {label} is NaN): an attack or a too-large learning rate; try a defence"
+    if np.isnan(ref).any():
+        return f"plain FedAvg broke here (final {label} is NaN): lower the learning rate to compare with it"
+    if s.algorithm == "FedBN" and s.data == "heart":
+        return (f"FedBN is plain FedAvg here: it keeps BatchNorm layers local, and the heart model (logistic "
+                f"regression) has none (final {label} {mine.mean():.3f}); try FedBN on the X-rays")
     if s == _reference_key(s) or np.allclose(mine, ref):
         return (f"{s.algorithm}: final {label} {mine.mean():.3f} over {len(mine)} seed(s); this is the reference "
                 "(change a knob to compare with it)")
-    mean, lo, hi = paired_interval(mine, ref)
     if len(mine) < 2:
-        return (f"final {label} {mine[0]:.3f} vs plain FedAvg {ref[0]:.3f} ({mean:+.3f}) on one seed: no interval, "
-                "so no ranking; set seeds to 5 to compare")
+        return (f"final {label} {mine[0]:.3f} vs plain FedAvg {ref[0]:.3f} ({mine[0] - ref[0]:+.3f}) on one seed: "
+                "no interval, so no ranking; set seeds to 5 to compare")
+    diff = evidence.paired_values(mine, ref)
+    mean, lo, hi = diff.mean, diff.low, diff.high
     if hi - lo < 1e-12:
         return (f"final {label} {mine.mean():.3f} vs plain FedAvg {ref.mean():.3f}: the same difference {mean:+.3f} "
                 f"on all {len(mine)} seeds")
-    where = ("within noise of plain FedAvg" if lo <= 0 <= hi else
+    where = ("within noise of plain FedAvg" if diff.contains(0.0) else
              "above plain FedAvg" if lo > 0 else "below plain FedAvg")
     return (f"{where}: final {label} {mine.mean():.3f} vs {ref.mean():.3f}, difference {mean:+.3f} "
             f"(95% CI {lo:+.3f} to {hi:+.3f}, {len(mine)} seeds)")

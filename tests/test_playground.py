@@ -69,10 +69,20 @@ def test_presets_are_the_notebooks_experiments() -> None:
     assert pg.PRESETS["02 · more local epochs (E = 5) on X-rays"].epochs == 5
 
 
-def test_paired_interval_answer_key() -> None:
-    mean, lo, hi = pg.paired_interval(np.array([0.9, 0.7, 0.8]), np.array([0.8, 0.5, 0.5]))
-    half = 4.302652729911275 * 0.1 / math.sqrt(3)   # t_{0.975, 2} * sd / sqrt(n), differences 0.1, 0.2, 0.3
-    assert (mean, lo, hi) == pytest.approx((0.2, 0.2 - half, 0.2 + half))
+def test_verdict_interval_answer_key() -> None:
+    # differences 0.1, 0.2, 0.3 (unequal): mean 0.2, sd 0.1, t_{0.975, 2} = 4.302652729911275
+    half = 4.302652729911275 * 0.1 / math.sqrt(3)
+    line = pg.verdict(_outcome([0.9, 0.7, 0.8], [0.8, 0.5, 0.5]))
+    assert 0.2 - half < 0 and line.startswith("within noise of plain FedAvg")  # the interval includes 0
+    assert f"difference +0.200 (95% CI {0.2 - half:+.3f} to {0.2 + half:+.3f}, 3 seeds)" in line
+
+
+def test_fedbn_on_the_heart_model_says_it_is_fedavg() -> None:
+    # logistic regression has no BatchNorm layer, so FedBN keeps nothing local: the same numbers as FedAvg
+    s = pg.Settings(algorithm="FedBN", rounds=3)
+    assert pg.run_once(s, 0).metric("auc") == pytest.approx(pg.run_once(pg.Settings(rounds=3), 0).metric("auc"))
+    line = pg.verdict(pg.play(s))
+    assert "FedBN is plain FedAvg here" in line and "BatchNorm" in line
 
 
 def _history(aucs: list[float]) -> History:
