@@ -22,12 +22,20 @@ def _data(real_data_dir, one_thread) -> None:
 
 
 def test_default_is_plain_fedavg_on_the_heart_hospitals() -> None:
-    # answer key: the same run wired by hand, without the playground
-    fed = pg.federation("heart")
-    model = make_model("logreg", seed=0, in_features=fed.clients[0].x.shape[1])
-    by_hand = run_federated(model, fed.clients, fed.test, rounds=20, local=LocalConfig(batch_size=256, lr=0.5),
+    # answer key: the same run wired by hand from heart_hospitals(), without the playground; its default
+    # features are 14 (cholesterol imputed where it was recorded as 0, and the chol_missing indicator last)
+    from fedlite.data import pool
+    from fedlite.datasets.heart import heart_hospitals
+
+    _, trains, tests, _, _ = heart_hospitals()
+    assert trains[0].x.shape[1] == 14 and pg.federation("heart").model_kwargs == {"in_features": 14}
+    model = make_model("logreg", seed=0, in_features=14)
+    by_hand = run_federated(model, trains, pool(tests), rounds=20, local=LocalConfig(batch_size=256, lr=0.5),
                             seed=0, progress=False)
     assert pg.run_once(pg.Settings(), 0).metric("auc") == pytest.approx(by_hand.metric("auc"), abs=1e-12)
+    namespace: dict = {}
+    exec(pg.as_code(pg.Settings()), namespace)  # noqa: S102 (our own generated code)
+    assert namespace["history"].metric("auc") == pytest.approx(by_hand.metric("auc"), abs=1e-12)
 
 
 @pytest.mark.parametrize("settings", [
@@ -62,7 +70,15 @@ def test_epsilon_is_the_accountants() -> None:
 
 
 def test_presets_are_the_notebooks_experiments() -> None:
-    assert {name[:2] for name in pg.PRESETS} >= {"01", "02", "03", "05", "06"}
+    assert {name.split(" ")[0] for name in pg.PRESETS} >= {"01", "02", "03", "04a", "04b", "05", "06", "07"}
+    by_notebook = {name.split(" ")[0]: s for name, s in pg.PRESETS.items()}
+    # 04a and 07: LocalConfig(lr=0.05, batch_size=16), 30 rounds on the four heart hospitals
+    for key in ("04a", "07"):
+        assert by_notebook[key] == pg.Settings(batch_size=16, lr=0.05, rounds=30)
+    # 04b: devices with label skew alpha = 1, a fraction asked per round, 30% dropping out, B = 16, lr = 0.02
+    devices = by_notebook["04b"]
+    assert (devices.data, devices.skew, devices.alpha, devices.dropout, devices.batch_size, devices.lr) == \
+        ("xray", "label skew", 1.0, 0.3, 16, 0.02)
     attack = pg.PRESETS["06 · one hospital sign-flips, the median defends"]
     assert (attack.attack, attack.aggregator) == ("sign flip", "median")
     assert pg.PRESETS["03 · label skew α = 0.1 on X-rays, FedProx"].alpha == 0.1
@@ -137,3 +153,13 @@ def test_every_finished_run_shows_a_new_status_line(monkeypatch: pytest.MonkeyPa
         assert app.update(pg.Settings(rounds=2, lr=lr)) is not None
         lines.append(app.summary.value)
     assert len(set(lines)) == 3, lines
+
+
+def test_every_preset_fits_the_controls() -> None:
+    """One click shows exactly the preset: no slider clips or rounds a value (e.g. 20 hospitals, 30 rounds)."""
+    from fedlite.dashboard import Playground
+
+    app = Playground(pg.Settings(rounds=2))
+    for name, settings in pg.PRESETS.items():
+        app.set(settings)
+        assert app.settings() == settings, name

@@ -20,6 +20,8 @@ def slug(name: str) -> str:
 
 
 def control(page, kind: str, label: str):
+    if kind == "checkbox":  # its description is a span inside the clickable label
+        return page.locator(".widget-checkbox", has_text=label).first
     return page.locator(f".widget-{kind}:has(label:text-is({label!r}))").first
 
 
