@@ -28,7 +28,7 @@ def _controls() -> dict[str, w.Widget]:
     return {
         "data": w.Dropdown(options=[("heart-disease hospitals", "heart"), ("PneumoniaMNIST X-rays", "xray")],
                            description="data", **pick),
-        "hospitals": w.IntSlider(4, 2, 10, description="hospitals (X-ray)", **slider),
+        "hospitals": w.IntSlider(4, 2, 20, description="hospitals (X-ray)", **slider),
         "skew": w.Dropdown(options=pg.SKEWS, description="skew (X-ray)", **pick),
         "alpha": w.FloatLogSlider(0.5, base=10, min=-2, max=2, step=0.1, description="skew α", **slider),
         "scanner": w.Checkbox(False, description="scanner shift (X-ray)", indent=False),

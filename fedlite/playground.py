@@ -311,9 +311,16 @@ PRESETS: dict[str, Settings] = {
     "03 · label skew α = 0.1 on X-rays, FedProx": Settings(**XRAY, skew="label skew", alpha=0.1,
                                                             algorithm="FedProx", mu=0.1, seeds=3),
     "03 · four real heart hospitals, FedAvg": Settings(),
+    "04a · who gains, who loses: the four heart hospitals, B = 16, η = 0.05, 30 rounds":
+        Settings(batch_size=16, lr=0.05, rounds=30),
+    "04b · X-ray 'devices' (20 here, 100 in 04b), q = 0.25, 30% drop out":
+        Settings(**{**XRAY, "rounds": 20, "batch_size": 16, "lr": 0.02}, hospitals=20, skew="label skew", alpha=1.0,
+                 participation=0.25, dropout=0.3),
     "05 · DP-FedAvg σ = 1 on the heart hospitals": Settings(noise_multiplier=1.0, clip_norm=0.1, rounds=10, seeds=3),
     "06 · one hospital sign-flips, the median defends": Settings(attack="sign flip", aggregator="median", seeds=3),
     "06 · 4-bit updates": Settings(compression="4-bit", seeds=3),
+    "07 · the run_federated reference that 07's Flower port reproduces (heart, B = 16, η = 0.05, 30 rounds)":
+        Settings(batch_size=16, lr=0.05, rounds=30),
 }
 """One click each: the key experiment of a notebook, scaled down to run in seconds."""
 
