@@ -86,7 +86,8 @@ class Playground:
         self.preset.observe(self._preset, names="value")
         columns = [w.VBox([w.HTML(f"<b>{name}</b>"), *(self.controls[k] for k in keys)])
                    for name, keys in GROUPS.items()]
-        self.widget = w.VBox([self.preset, w.HBox(columns), self.progress, self.verdict, self.summary,
+        wrap = w.Layout(flex_flow="row wrap")  # a narrow notebook puts columns below, instead of clipping them
+        self.widget = w.VBox([self.preset, w.HBox(columns, layout=wrap), self.progress, self.verdict, self.summary,
                               self.image, self.code])
         threading.Thread(target=self._worker, daemon=True).start()
 

@@ -287,8 +287,9 @@ def verdict(out: Outcome, key: str = "auc") -> str:
                 f"on all {len(mine)} seeds")
     where = ("within noise of plain FedAvg" if diff.contains(0.0) else
              "above plain FedAvg" if lo > 0 else "below plain FedAvg")
+    caveat = "" if len(mine) >= 5 else "; fewer than 5 seeds: a first look, set seeds to 5 before ranking"
     return (f"{where}: final {label} {mine.mean():.3f} vs {ref.mean():.3f}, difference {mean:+.3f} "
-            f"(95% CI {lo:+.3f} to {hi:+.3f}, {len(mine)} seeds)")
+            f"(95% CI {lo:+.3f} to {hi:+.3f}, {len(mine)} seeds){caveat}")
 
 
 def as_code(s: Settings) -> str:

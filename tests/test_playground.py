@@ -91,6 +91,8 @@ def test_verdict_interval_answer_key() -> None:
     line = pg.verdict(_outcome([0.9, 0.7, 0.8], [0.8, 0.5, 0.5]))
     assert 0.2 - half < 0 and line.startswith("within noise of plain FedAvg")  # the interval includes 0
     assert f"difference +0.200 (95% CI {0.2 - half:+.3f} to {0.2 + half:+.3f}, 3 seeds)" in line
+    assert "fewer than 5 seeds" in line  # the course ranks on >= 5 seeds
+    assert "fewer than 5" not in pg.verdict(_outcome([0.9, 0.7, 0.8, 0.6, 0.9], [0.8, 0.5, 0.5, 0.6, 0.7]))
 
 
 def test_fedbn_on_the_heart_model_says_it_is_fedavg() -> None:
