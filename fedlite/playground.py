@@ -357,7 +357,8 @@ def figure(out: Outcome):
     x = np.arange(len(names))
     bars.bar(x - width / 2, out.per_hospital(out.local_only), width, label="alone", color="C7")
     bars.bar(x + width / 2, out.per_hospital(out.runs), width, label="this run", color="C3")
-    bars.set_xticks(x, names, rotation=20, fontsize="small")
+    labels = names if len(names) <= 8 else [str(k) for k in range(len(names))]  # many devices: numbers only
+    bars.set_xticks(x, labels, rotation=20 if len(names) <= 8 else 0, fontsize="small")
     bars.set(ylim=(0, 1), ylabel="accuracy on own patients", title="who gains, who loses")
     bars.legend(fontsize="small", loc="lower right")
     fig.suptitle(title(out.settings), fontsize=10)
