@@ -14,6 +14,7 @@ Every piece is a public ``fedlite`` function; this module only chooses and conne
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -361,7 +362,7 @@ def figure(out: Outcome):
     bars.set_xticks(x, labels, rotation=20 if len(names) <= 8 else 0, fontsize="small")
     bars.set(ylim=(0, 1), ylabel="accuracy on own patients", title="who gains, who loses")
     bars.legend(fontsize="small", loc="lower right")
-    fig.suptitle(title(out.settings), fontsize=10)
+    fig.suptitle("\n".join(textwrap.wrap(title(out.settings), 150)), fontsize=10)  # many knobs: two lines, not clipped
     return fig
 
 
