@@ -19,6 +19,8 @@ import ipywidgets as w
 
 from fedlite import playground as pg
 
+_clock = time.perf_counter  # a name the tests can replace with a clock of their own
+
 
 def _controls() -> dict[str, w.Widget]:
     slider = {"continuous_update": False, "style": {"description_width": "110px"}}
@@ -26,7 +28,7 @@ def _controls() -> dict[str, w.Widget]:
     return {
         "data": w.Dropdown(options=[("heart-disease hospitals", "heart"), ("PneumoniaMNIST X-rays", "xray")],
                            description="data", **pick),
-        "hospitals": w.IntSlider(4, 2, 10, description="hospitals (X-ray)", **slider),
+        "hospitals": w.IntSlider(4, 2, 20, description="hospitals (X-ray)", **slider),
         "skew": w.Dropdown(options=pg.SKEWS, description="skew (X-ray)", **pick),
         "alpha": w.FloatLogSlider(0.5, base=10, min=-2, max=2, step=0.1, description="skew α", **slider),
         "scanner": w.Checkbox(False, description="scanner shift (X-ray)", indent=False),
@@ -74,6 +76,7 @@ class Playground:
         self.summary = w.HTML()
         self.code = w.Textarea(layout=w.Layout(width="100%", height="90px"), description="copy as code")
         self.seconds = 0.0
+        self.runs = 0  # finished runs: the status line names the latest, so every finish is a visible change
         self._wanted: pg.Settings | None = None
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -83,7 +86,8 @@ class Playground:
         self.preset.observe(self._preset, names="value")
         columns = [w.VBox([w.HTML(f"<b>{name}</b>"), *(self.controls[k] for k in keys)])
                    for name, keys in GROUPS.items()]
-        self.widget = w.VBox([self.preset, w.HBox(columns), self.progress, self.verdict, self.summary,
+        wrap = w.Layout(flex_flow="row wrap")  # a narrow notebook puts columns below, instead of clipping them
+        self.widget = w.VBox([self.preset, w.HBox(columns, layout=wrap), self.progress, self.verdict, self.summary,
                               self.image, self.code])
         threading.Thread(target=self._worker, daemon=True).start()
 
@@ -141,7 +145,7 @@ class Playground:
     def update(self, settings: pg.Settings | None = None) -> pg.Outcome | None:
         """Run ``settings`` (default: the controls) and redraw; ``None`` if a newer change cancelled it."""
         settings = settings or self.settings()
-        start = time.perf_counter()
+        start = _clock()
         self.progress.description, self.progress.bar_style, self.progress.value = "running…", "info", 0.0
         outcomes = []
         for seed in range(settings.seeds):  # one seed at a time, so a newer change can cancel in between
@@ -156,8 +160,9 @@ class Playground:
         fig.savefig(buffer, format="png", dpi=72)
         self.image.value = buffer.getvalue()
         self.verdict.value = f"<b>verdict:</b> {pg.verdict(out)}"
-        self.seconds = time.perf_counter() - start
-        self.summary.value = f"{pg.summary(out)} · updated in {self.seconds:.1f} s"
+        self.seconds = _clock() - start
+        self.runs += 1
+        self.summary.value = f"{pg.summary(out)} · run {self.runs} updated in {self.seconds:.1f} s"
         self.code.value = pg.as_code(settings)
         self.progress.description, self.progress.bar_style = "done", "success"
         return out

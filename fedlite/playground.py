@@ -4,8 +4,8 @@
 differential privacy into :func:`fedlite.simulation.run_federated`, and runs it once per seed beside
 three references on the same data and seeds: plain FedAvg, centralized training (everything pooled)
 and local-only training (every hospital alone). :func:`verdict` compares the run with FedAvg through
-the paired difference of the final AUC over seeds and its 95% t-interval; an interval that contains
-zero is reported as "within noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the
+the paired difference of the final AUC over seeds and its 95% t-interval
+(:func:`fedlite.evidence.paired_values`); an interval that contains zero is reported as "within noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the
 first seed's run, so a learner can take a picture from the playground to a notebook.
 
 Every piece is a public ``fedlite`` function; this module only chooses and connects them.
@@ -14,13 +14,13 @@ Every piece is a public ``fedlite`` function; this module only chooses and conne
 from __future__ import annotations
 
 import functools
-import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
-from scipy import stats
 
+from fedlite import evidence
 from fedlite.aggregate import fedavg
 from fedlite.client import LocalConfig
 from fedlite.data import Data, pool
@@ -264,35 +264,33 @@ def merge(outcomes: Sequence[Outcome]) -> Outcome:
                    first.names, first.epsilon)
 
 
-def paired_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``a - b`` (paired by seed) and its t-interval: ``mean ± t_{n-1} · sd / sqrt(n)``."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    if len(d) < 2:
-        return float(d.mean()), math.nan, math.nan
-    half = stats.t.ppf(0.5 + level / 2, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
-    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
-
-
 def verdict(out: Outcome, key: str = "auc") -> str:
     """One line that reads the final ``key`` against plain FedAvg without claiming more than the seeds show."""
     s, mine, ref = out.settings, out.finals(out.runs, key), out.finals(out.fedavg, key)
     label = key.upper() if key == "auc" else key
     if np.isnan(mine).any():
         return f"the model broke (final {label} is NaN): an attack or a too-large learning rate; try a defence"
+    if np.isnan(ref).any():
+        return f"plain FedAvg broke here (final {label} is NaN): lower the learning rate to compare with it"
+    if s.algorithm == "FedBN" and s.data == "heart":
+        return (f"FedBN is plain FedAvg here: it keeps BatchNorm layers local, and the heart model (logistic "
+                f"regression) has none (final {label} {mine.mean():.3f}); try FedBN on the X-rays")
     if s == _reference_key(s) or np.allclose(mine, ref):
         return (f"{s.algorithm}: final {label} {mine.mean():.3f} over {len(mine)} seed(s); this is the reference "
                 "(change a knob to compare with it)")
-    mean, lo, hi = paired_interval(mine, ref)
     if len(mine) < 2:
-        return (f"final {label} {mine[0]:.3f} vs plain FedAvg {ref[0]:.3f} ({mean:+.3f}) on one seed: no interval, "
-                "so no ranking; set seeds to 5 to compare")
+        return (f"final {label} {mine[0]:.3f} vs plain FedAvg {ref[0]:.3f} ({mine[0] - ref[0]:+.3f}) on one seed: "
+                "no interval, so no ranking; set seeds to 5 to compare")
+    diff = evidence.paired_values(mine, ref)
+    mean, lo, hi = diff.mean, diff.low, diff.high
     if hi - lo < 1e-12:
         return (f"final {label} {mine.mean():.3f} vs plain FedAvg {ref.mean():.3f}: the same difference {mean:+.3f} "
                 f"on all {len(mine)} seeds")
-    where = ("within noise of plain FedAvg" if lo <= 0 <= hi else
+    where = ("within noise of plain FedAvg" if diff.contains(0.0) else
              "above plain FedAvg" if lo > 0 else "below plain FedAvg")
+    caveat = "" if len(mine) >= 5 else "; fewer than 5 seeds: a first look, set seeds to 5 before ranking"
     return (f"{where}: final {label} {mine.mean():.3f} vs {ref.mean():.3f}, difference {mean:+.3f} "
-            f"(95% CI {lo:+.3f} to {hi:+.3f}, {len(mine)} seeds)")
+            f"(95% CI {lo:+.3f} to {hi:+.3f}, {len(mine)} seeds){caveat}")
 
 
 def as_code(s: Settings) -> str:
@@ -315,9 +313,16 @@ PRESETS: dict[str, Settings] = {
     "03 · label skew α = 0.1 on X-rays, FedProx": Settings(**XRAY, skew="label skew", alpha=0.1,
                                                             algorithm="FedProx", mu=0.1, seeds=3),
     "03 · four real heart hospitals, FedAvg": Settings(),
+    "04a · who gains, who loses: the four heart hospitals, B = 16, η = 0.05, 30 rounds":
+        Settings(batch_size=16, lr=0.05, rounds=30),
+    "04b · X-ray 'devices' (20 here, 100 in 04b), q = 0.25, 30% drop out":
+        Settings(**{**XRAY, "rounds": 20, "batch_size": 16, "lr": 0.02}, hospitals=20, skew="label skew", alpha=1.0,
+                 participation=0.25, dropout=0.3),
     "05 · DP-FedAvg σ = 1 on the heart hospitals": Settings(noise_multiplier=1.0, clip_norm=0.1, rounds=10, seeds=3),
     "06 · one hospital sign-flips, the median defends": Settings(attack="sign flip", aggregator="median", seeds=3),
     "06 · 4-bit updates": Settings(compression="4-bit", seeds=3),
+    "07 · the run_federated reference that 07's Flower port reproduces (heart, B = 16, η = 0.05, 30 rounds)":
+        Settings(batch_size=16, lr=0.05, rounds=30),
 }
 """One click each: the key experiment of a notebook, scaled down to run in seconds."""
 
@@ -353,10 +358,11 @@ def figure(out: Outcome):
     x = np.arange(len(names))
     bars.bar(x - width / 2, out.per_hospital(out.local_only), width, label="alone", color="C7")
     bars.bar(x + width / 2, out.per_hospital(out.runs), width, label="this run", color="C3")
-    bars.set_xticks(x, names, rotation=20, fontsize="small")
+    labels = names if len(names) <= 8 else [str(k) for k in range(len(names))]  # many devices: numbers only
+    bars.set_xticks(x, labels, rotation=20 if len(names) <= 8 else 0, fontsize="small")
     bars.set(ylim=(0, 1), ylabel="accuracy on own patients", title="who gains, who loses")
     bars.legend(fontsize="small", loc="lower right")
-    fig.suptitle(title(out.settings), fontsize=10)
+    fig.suptitle("\n".join(textwrap.wrap(title(out.settings), 150)), fontsize=10)  # many knobs: two lines, not clipped
     return fig
 
 

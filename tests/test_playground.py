@@ -22,12 +22,20 @@ def _data(real_data_dir, one_thread) -> None:
 
 
 def test_default_is_plain_fedavg_on_the_heart_hospitals() -> None:
-    # answer key: the same run wired by hand, without the playground
-    fed = pg.federation("heart")
-    model = make_model("logreg", seed=0, in_features=fed.clients[0].x.shape[1])
-    by_hand = run_federated(model, fed.clients, fed.test, rounds=20, local=LocalConfig(batch_size=256, lr=0.5),
+    # answer key: the same run wired by hand from heart_hospitals(), without the playground; its default
+    # features are 14 (cholesterol imputed where it was recorded as 0, and the chol_missing indicator last)
+    from fedlite.data import pool
+    from fedlite.datasets.heart import heart_hospitals
+
+    _, trains, tests, _, _ = heart_hospitals()
+    assert trains[0].x.shape[1] == 14 and pg.federation("heart").model_kwargs == {"in_features": 14}
+    model = make_model("logreg", seed=0, in_features=14)
+    by_hand = run_federated(model, trains, pool(tests), rounds=20, local=LocalConfig(batch_size=256, lr=0.5),
                             seed=0, progress=False)
     assert pg.run_once(pg.Settings(), 0).metric("auc") == pytest.approx(by_hand.metric("auc"), abs=1e-12)
+    namespace: dict = {}
+    exec(pg.as_code(pg.Settings()), namespace)  # noqa: S102 (our own generated code)
+    assert namespace["history"].metric("auc") == pytest.approx(by_hand.metric("auc"), abs=1e-12)
 
 
 @pytest.mark.parametrize("settings", [
@@ -62,17 +70,37 @@ def test_epsilon_is_the_accountants() -> None:
 
 
 def test_presets_are_the_notebooks_experiments() -> None:
-    assert {name[:2] for name in pg.PRESETS} >= {"01", "02", "03", "05", "06"}
+    assert {name.split(" ")[0] for name in pg.PRESETS} >= {"01", "02", "03", "04a", "04b", "05", "06", "07"}
+    by_notebook = {name.split(" ")[0]: s for name, s in pg.PRESETS.items()}
+    # 04a and 07: LocalConfig(lr=0.05, batch_size=16), 30 rounds on the four heart hospitals
+    for key in ("04a", "07"):
+        assert by_notebook[key] == pg.Settings(batch_size=16, lr=0.05, rounds=30)
+    # 04b: devices with label skew alpha = 1, a fraction asked per round, 30% dropping out, B = 16, lr = 0.02
+    devices = by_notebook["04b"]
+    assert (devices.data, devices.skew, devices.alpha, devices.dropout, devices.batch_size, devices.lr) == \
+        ("xray", "label skew", 1.0, 0.3, 16, 0.02)
     attack = pg.PRESETS["06 · one hospital sign-flips, the median defends"]
     assert (attack.attack, attack.aggregator) == ("sign flip", "median")
     assert pg.PRESETS["03 · label skew α = 0.1 on X-rays, FedProx"].alpha == 0.1
     assert pg.PRESETS["02 · more local epochs (E = 5) on X-rays"].epochs == 5
 
 
-def test_paired_interval_answer_key() -> None:
-    mean, lo, hi = pg.paired_interval(np.array([0.9, 0.7, 0.8]), np.array([0.8, 0.5, 0.5]))
-    half = 4.302652729911275 * 0.1 / math.sqrt(3)   # t_{0.975, 2} * sd / sqrt(n), differences 0.1, 0.2, 0.3
-    assert (mean, lo, hi) == pytest.approx((0.2, 0.2 - half, 0.2 + half))
+def test_verdict_interval_answer_key() -> None:
+    # differences 0.1, 0.2, 0.3 (unequal): mean 0.2, sd 0.1, t_{0.975, 2} = 4.302652729911275
+    half = 4.302652729911275 * 0.1 / math.sqrt(3)
+    line = pg.verdict(_outcome([0.9, 0.7, 0.8], [0.8, 0.5, 0.5]))
+    assert 0.2 - half < 0 and line.startswith("within noise of plain FedAvg")  # the interval includes 0
+    assert f"difference +0.200 (95% CI {0.2 - half:+.3f} to {0.2 + half:+.3f}, 3 seeds)" in line
+    assert "fewer than 5 seeds" in line  # the course ranks on >= 5 seeds
+    assert "fewer than 5" not in pg.verdict(_outcome([0.9, 0.7, 0.8, 0.6, 0.9], [0.8, 0.5, 0.5, 0.6, 0.7]))
+
+
+def test_fedbn_on_the_heart_model_says_it_is_fedavg() -> None:
+    # logistic regression has no BatchNorm layer, so FedBN keeps nothing local: the same numbers as FedAvg
+    s = pg.Settings(algorithm="FedBN", rounds=3)
+    assert pg.run_once(s, 0).metric("auc") == pytest.approx(pg.run_once(pg.Settings(rounds=3), 0).metric("auc"))
+    line = pg.verdict(pg.play(s))
+    assert "FedBN is plain FedAvg here" in line and "BatchNorm" in line
 
 
 def _history(aucs: list[float]) -> History:
@@ -111,3 +139,29 @@ def test_a_change_during_a_run_cancels_it() -> None:
     assert app.progress.description == "cancelled"
     app._wanted = None
     assert app.update(pg.Settings(rounds=2)) is not None and app.image.value[:4] == b"\x89PNG"
+
+
+def test_every_finished_run_shows_a_new_status_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser regression: moving α on the X-rays ran, but the status line the page (and a learner)
+    reads to know a run finished stayed the same, because the bytes do not depend on α and two runs
+    took the same time to 0.1 s. Each finished run must say so in a line that no earlier run showed."""
+    from fedlite import dashboard
+
+    ticks = iter(range(1000))                        # a clock on which every run takes exactly 1 s
+    monkeypatch.setattr(dashboard, "_clock", lambda: float(next(ticks)))
+    app = dashboard.Playground(pg.Settings(rounds=2))
+    lines = []
+    for lr in (0.5, 0.4, 0.3):                       # same bytes, same duration, different numbers
+        assert app.update(pg.Settings(rounds=2, lr=lr)) is not None
+        lines.append(app.summary.value)
+    assert len(set(lines)) == 3, lines
+
+
+def test_every_preset_fits_the_controls() -> None:
+    """One click shows exactly the preset: no slider clips or rounds a value (e.g. 20 hospitals, 30 rounds)."""
+    from fedlite.dashboard import Playground
+
+    app = Playground(pg.Settings(rounds=2))
+    for name, settings in pg.PRESETS.items():
+        app.set(settings)
+        assert app.settings() == settings, name

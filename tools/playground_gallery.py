@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 from fedlite import playground  # noqa: E402
 
 OUT = ROOT / "notebooks" / "playground_presets"
-FILES = ["01", "02", "03a", "03b", "05", "06a", "06b"]  # one per preset, in PRESETS order
+FILES = ["01", "02", "03a", "03b", "04a", "04b", "05", "06a", "06b", "07"]  # one per preset, in PRESETS order
 
 
 def main() -> int:

@@ -26,8 +26,9 @@
 # |---|---|
 # | ![01](playground_presets/01.png) | ![02](playground_presets/02.png) |
 # | ![03 X-ray](playground_presets/03a.png) | ![03 heart](playground_presets/03b.png) |
+# | ![04a who gains](playground_presets/04a.png) | ![04b devices](playground_presets/04b.png) |
 # | ![05](playground_presets/05.png) | ![06 attack](playground_presets/06a.png) |
-# | ![06 bytes](playground_presets/06b.png) | |
+# | ![06 bytes](playground_presets/06b.png) | ![07 reference](playground_presets/07.png) |
 
 # %%
 from fedlite import playground
