@@ -531,6 +531,7 @@ for ax, attack in zip(axes, ATTACKS):
     stopped = [d for d in DEFENCES if d not in present]
     ax.set_title(attack + ("\n(stopped: " + ", ".join(stopped) + ")" if stopped else ""), fontsize=10)
     ax.get_legend().remove()
+    ax.set(xlabel="round", ylabel="test AUC (mean, 95% interval)" if ax is axes[0] else "")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize="small")
 fig.suptitle("One misbehaving hospital of five: test AUC per round, mean and 95% interval over 5 seeds")
