@@ -633,25 +633,22 @@ check_smallest_sigma(my_sigma, candidates, target_epsilon=5.0, rounds=20, sample
 # %% [markdown]
 # ## 4 · What each defence costs, and what stays unprotected
 #
-# Now all the defences side by side: plain FedAvg, secure aggregation, and DP-FedAvg with a small and a
-# large noise multiplier. One patient and one seed, as in sections 1 to 3, cannot rank them, so
-# `benchmarks/seeds.py nb05` repeated everything on 5 seeds and stored the results in
-# `fedlite/results/nb05.json` (CI re-runs it and checks the numbers; to re-run it yourself:
-# `python benchmarks/seeds.py nb05` from the project folder, which takes the time printed below).
-# Seed $s$ picks hospital A's patient (training X-ray $s$; seed 0 is the X-ray above), the initial
-# weights, the attack's random start and the noise.
+# Now the defences side by side: plain FedAvg, secure aggregation, and DP-FedAvg with a small and a
+# large noise multiplier, on 5 seeds (`benchmarks/seeds.py nb05` stored them in
+# `fedlite/results/nb05.json`; CI re-runs it and checks the numbers; re-run it with
+# `python benchmarks/seeds.py nb05`, which takes the time printed below). Seed $s$ picks hospital A's
+# patient (training X-ray $s$; seed 0 is the one above), the initial weights, the attack's start and
+# the noise.
 #
-# - **Attack**, split by **who looks**, as in sections 2 and 3. The curious *server* sees A's update
-#   (plain FedAvg), only the sum of A, B and C (secure aggregation), or A's clipped, noise-free update
-#   (central DP: it adds the noise itself). *Others* (the other hospitals, anyone who gets the model)
-#   see only what is released: the aggregate of A, B and C, or, under DP, A's clipped update plus noise
-#   with A alone in the round (the worst case of section 3). Attack success is the PSNR **above the
-#   average-X-ray guess** for the same patient, a paired difference: if its interval contains 0, the
-#   attack learned nothing about this patient that the average did not already show.
+# - **Attack**, split by **who looks**. The curious *server* sees A's update (plain FedAvg), only the
+#   sum of A, B and C (secure aggregation), or A's clipped, noise-free update (central DP adds the noise
+#   itself). *Others* see only what is released: the aggregate of A, B and C, or, under DP, A's clipped
+#   update plus noise with A alone in the round (section 3's worst case). Success is the PSNR **above
+#   the average-X-ray guess** for the same patient: if its interval contains 0, the attack learned
+#   nothing the average did not already show.
 # - **Cost**: FedAvg with the defence, three IID hospitals sharing all 4,708 training X-rays, two rounds
-#   (scaled down for speed), clip norm $S = 0.5$ fixed in advance. "Defence s" is the time spent inside
-#   the defence's hooks (masking, clipping, noise), on top of training, measured when the file was
-#   stored. $\varepsilon$ is the budget of those two training rounds at $\delta = 10^{-3}$.
+#   (scaled down for speed), $S = 0.5$ fixed in advance. "Defence s": seconds inside the defence's
+#   hooks, measured when stored. $\varepsilon$: the budget of those two rounds at $\delta = 10^{-3}$.
 
 # %%
 costs, cost_meta = evidence.load(evidence.stored("nb05"))
