@@ -541,7 +541,7 @@ plt.show()
 # What the tables and the plot show, on 5 seeds and six rounds:
 #
 # - **Does one malicious hospital break FedAvg? It depends on the attack.** The reversed update does:
-#   its AUC difference to the unattacked run excludes 0 on both metrics. The NaN update stops the run.
+#   its differences to the unattacked run exclude 0, in AUC and in accuracy. The NaN update stops the run.
 #   The boosted update ruins some seeds (its AUC per seed is printed) and not others, so the interval
 #   of its difference is wide and contains 0: it *can* break FedAvg, but five seeds do not pin down how
 #   often. Flipped labels hurt the decision threshold (the accuracy interval excludes 0) more than the
@@ -551,16 +551,16 @@ plt.show()
 #   AISTATS): the attacker trains a model with a hidden behaviour, then scales its update by about $K$
 #   (the number of participants) so that after averaging it *replaces* the global model. Here even an
 #   *honest* update boosted ten times (the right direction, a step ten times too long) ruined some
-#   seeds. A poisoned update is dangerous through what it encodes *and* the weight it gets in the mean, and a
-#   mean checks neither.
+#   seeds. A poisoned update is dangerous through what it encodes *and* the weight it gets in the
+#   mean, and a mean checks neither.
 # - **The robust rules**: under every attack they could process, the median, the trimmed mean, Krum
 #   and validation end within noise of their own unattacked runs (third table: every interval
 #   contains 0), and without an attack they cost nothing that 5 seeds can detect (first row of the
-#   second table). Against FedAvg, their gain
-#   excludes 0 only for the reversed update; for the boosted update and the label flip the gains are
-#   large on the seeds where FedAvg failed, but the intervals contain 0. Krum keeps *one* hospital's
-#   model each round and throws the other four updates away, so it learns from a fifth of the data at
-#   a time; on these IID hospitals that costs little.
+#   second table). Against FedAvg, their gain excludes 0 only for the reversed update; for the boosted
+#   update and the label flip the gains are large on the seeds where FedAvg failed, but the intervals
+#   contain 0. Krum keeps *one* hospital's model each round and throws the other four updates away, so
+#   it learns from a fifth of the data at a time; on these IID hospitals that cost is too small for 5
+#   seeds to detect.
 # - **Validation** stops the NaN update and the oversized updates. The label flip is a different
 #   story: the counts below show that validation caught it on some seeds and let it through on others.
 #   A model that fits the true labels makes large errors on flipped ones, so that update is often
@@ -602,9 +602,8 @@ except RuntimeError as err:
 # updates, so the hospital whose patients are unlike the others', Switzerland, is the one most likely
 # to be outvoted. In this run the median did better on the pooled test set and on three hospitals, and
 # Switzerland lost 0.06, which is a single one of its 16 test patients: read it as a warning, not a
-# measurement. And Krum cannot
-# protect a four-hospital federation against even one attacker.
-# With few, different hospitals, strong robust aggregation and fairness pull in opposite directions;
+# measurement. And Krum cannot protect a four-hospital federation against even one attacker. With
+# few, different hospitals, strong robust aggregation and fairness pull in opposite directions;
 # validation, audits of who takes part, and contracts between the hospitals carry more of the weight.
 #
 # **Exercise 3.** Five hospitals send these values for one weight of the model; the last hospital is
