@@ -15,7 +15,8 @@ Run from the repository root with ``FEDLITE_DATA`` pointing at the official data
 torch thread, so the numbers do not depend on the core count; ``--check`` allows ``1e-3`` because float
 sums may still differ in the last digits between CPUs and torch builds. Run time: the experiments run in
 parallel, one per core (``--jobs``); nb01-nb03a take about 2.5 minutes of CPU each on an idle core, nb04a
-about one (each prints its own).
+about one, nb05 and nb06 about 1.5 and 1 (each prints its wall and CPU time, and stores them in its file's
+``meta``).
 """
 
 from __future__ import annotations
@@ -254,11 +255,182 @@ def nb04a_per_hospital() -> tuple[dict[str, evidence.Repeated], dict]:
     return runs, meta
 
 
+def nb05_defence_costs() -> tuple[dict[str, evidence.Repeated], dict]:
+    """Notebook 05 §4: each defence's attack success per observer and its cost, on 5 seeds.
+
+    Seed ``s`` picks hospital A's patient (training X-ray ``s``), the CNN's initial weights, the attack's
+    random start, the DP noise and the batch order. Attack: one full-batch local step (FedSGD) on A's one
+    X-ray, 200 inversion steps. Per defence the *server* sees: A's update (none); the masked sum of A, B,
+    C (secure aggregation); A's clipped, noise-free update (central DP, S = half of A's update norm, the
+    demonstration choice of §3). *Others* see what is released: the aggregate of A, B and C (none, secure),
+    or A's clipped update plus noise with A alone in the round (DP, the worst case). Cost: FedAvg with the
+    defence, 3 IID hospitals on all training X-rays, 2 rounds (lr 0.02: with 0.05 one seed in five collapsed).
+    """
+    from fedlite.datasets import load_medmnist
+    from fedlite.heterogeneity.hospitals import make_hospitals
+    from fedlite.privacy import dp, inversion, secagg
+    from fedlite.state import copy_state, norm, update_of
+
+    xray = load_medmnist("pneumoniamnist")
+    train, test = xray["train"], xray["test"]
+    average = train.x.mean(dim=0)
+    one_step = fl.LocalConfig(epochs=1, batch_size=None, lr=0.02, momentum=0.9)
+    others = [train.subset(range(100, 116)), train.subset(range(200, 216))]   # hospitals B and C
+    rounds, clip_cost, sigmas = 2, 0.5, (0.1, 1.0)
+    cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
+    cost_local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.02, momentum=0.9)   # the course default
+    rows = {"none": "none (plain FedAvg)", "secure": "secure aggregation"}
+    rows.update({f"dp_{s:g}": f"DP-FedAvg, σ = {s:g}" for s in sigmas})
+    attack: dict[str, dict[str, list[float]]] = {r: {"psnr_server": [], "psnr_others": []} for r in rows}
+    baselines: dict[str, list[float]] = {"psnr_average": [], "psnr_random": []}
+    histories: dict[str, list[fl.History]] = {r: [] for r in rows}
+    seconds: dict[str, list[float]] = {r: [] for r in rows}
+    mb_up: dict[str, float] = {}
+
+    def one_round(seed, hospitals, hooks):
+        """(weights before, after) one round of FedSGD from make_model('cnn', seed)."""
+        model = fl.make_model("cnn", seed=seed)
+        before = copy_state(model)
+        fl.run_federated(model, hospitals, test, rounds=1, local=one_step, progress=False, batched=False, **hooks)
+        return before, copy_state(model)
+
+    def psnr_of(seed, before, after, patient):
+        rec = inversion.reconstruct(fl.make_model("cnn", seed=seed), before, after, steps=200, seed=seed)
+        return inversion.psnr(rec.images, patient.x)
+
+    def timed(hook, clock):
+        def wrapped(*args):
+            start = time.perf_counter()
+            out = hook(*args)
+            clock.append(time.perf_counter() - start)
+            return out
+        return wrapped
+
+    for seed in SEEDS:
+        patient = train.subset([seed])
+        start = torch.rand((1, 1, 28, 28), generator=torch.Generator().manual_seed(seed))  # invert_gradient's start
+        baselines["psnr_average"].append(inversion.psnr(average[None], patient.x))
+        baselines["psnr_random"].append(inversion.psnr(start, patient.x))
+        alone = psnr_of(seed, *one_round(seed, [patient], {}), patient)
+        secure = secagg.SecureFedAvg(num_clients=3, session_seed=seed)
+        summed = psnr_of(seed, *one_round(seed, [patient, *others], {"on_update": secure.on_update,
+                                                                    "aggregate": secure.aggregate}), patient)
+        attack["none"]["psnr_server"].append(alone)
+        for r in ("none", "secure"):
+            attack[r]["psnr_others"].append(summed)
+        attack["secure"]["psnr_server"].append(summed)
+        model = fl.make_model("cnn", seed=seed)
+        sent = copy_state(model)
+        clip = norm(update_of(fl.local_train(model, patient, one_step, seed=0).state, sent)) / 2
+        for sigma in (0.0, *sigmas):
+            mechanism = dp.DPFedAvg(clip=clip, noise_multiplier=sigma, num_samples=[1], seed=seed)
+            seen = psnr_of(seed, *one_round(seed, [patient], {"on_update": mechanism.on_update,
+                                                              "aggregate": mechanism.aggregate}), patient)
+            for s in sigmas:
+                if sigma == 0.0:
+                    attack[f"dp_{s:g}"]["psnr_server"].append(seen)    # the server adds the noise itself
+                elif sigma == s:
+                    attack[f"dp_{s:g}"]["psnr_others"].append(seen)
+        for r in rows:   # the cost of each defence: FedAvg on 3 hospitals with it, 2 rounds
+            if r == "secure":
+                mech = secagg.SecureFedAvg(num_clients=3, session_seed=seed)
+            elif r.startswith("dp_"):
+                mech = dp.DPFedAvg(clip=clip_cost, noise_multiplier=float(r[3:]),
+                                   num_samples=[len(h) for h in cost_hospitals], seed=seed)
+            clock: list[float] = []
+            hooks = {} if r == "none" else {"on_update": timed(mech.on_update, clock),
+                                            "aggregate": timed(mech.aggregate, clock)}
+            history = fl.run_federated(fl.make_model("cnn", seed=seed), cost_hospitals, test, rounds=rounds,
+                                       local=cost_local, seed=seed, progress=False, batched=True, **hooks)
+            histories[r].append(history)
+            seconds[r].append(round(sum(clock), 3))
+            mb_up[r] = history.rounds[0].bytes_up / len(cost_hospitals) / 1e6
+    runs = {}
+    for r, name in rows.items():
+        run = evidence.Repeated.from_histories(name, SEEDS, histories[r])
+        extra = {**attack[r], **(baselines if r == "none" else {})}
+        run.values.update({k: np.array(v, dtype=float)[:, None] for k, v in extra.items()})
+        runs[r] = run
+    meta = {"notebook": "05", "dataset": "pneumoniamnist",
+            "attack": "hospital A = training X-ray s, one full-batch SGD step (lr 0.02, momentum 0.9) from "
+                      "make_model('cnn', seed=s); B, C = X-rays 100-115, 200-215; reconstruct(steps=200, seed=s); "
+                      "DP clip = half A's update norm",
+            "observers": "server: A's update / the secure sum / A's clipped noise-free update; others: the "
+                         "aggregate of A, B, C / the same / A alone, clipped + noise",
+            "cost": f"make_hospitals(train, 3, skew='iid', seed=0), {rounds} rounds, epochs=1, batch_size=32, "
+                    f"lr=0.02, momentum=0.9; DP clip S = {clip_cost}, equal weights",
+            "rounds": rounds, "sigmas": list(sigmas),
+            "defence_seconds": seconds, "mb_up_per_hospital_round": mb_up,
+            "seed_controls": "patient index, make_model(seed=s), attack start, DP noise seed, run seed"}
+    return runs, meta
+
+
+def nb06_robustness() -> tuple[dict[str, evidence.Repeated], dict]:
+    """Notebook 06 §3: one misbehaving hospital of 5 (IID X-rays, MLP, 6 rounds), 5 attacks x 5 aggregators.
+
+    Seed ``s`` sets the MLP's initial weights and the batch order; the hospitals stay the same. Runs that
+    an aggregator stops (it refuses a NaN update) are listed in ``meta["stopped"]`` instead. Validation
+    runs also store, per round, how many updates it rejected from the bad hospital and from honest ones.
+    """
+    import functools
+
+    from fedlite.aggregate import fedavg
+    from fedlite.datasets import load_medmnist
+    from fedlite.heterogeneity.hospitals import make_hospitals
+    from fedlite.robustness import defences, malicious
+
+    xray = load_medmnist("pneumoniamnist")
+    full_train, test = xray["train"], xray["test"]
+    half = full_train.subset(np.sort(np.random.default_rng(0).permutation(len(full_train))[:len(full_train) // 2]))
+    hospitals = make_hospitals(half, 5, skew="iid", seed=0)
+    local = fl.LocalConfig(lr=0.02, momentum=0.9, batch_size=32)
+    rounds, bad = 6, [0]
+    attacks = {"no attack": (hospitals, None),
+               "label flip": ([malicious.flip_labels(h) if k in bad else h for k, h in enumerate(hospitals)], None),
+               "boosted x10": (hospitals, malicious.scaled(bad, 10)),
+               "sign flip x4": (hospitals, malicious.sign_flipped(bad, 4)),
+               "NaN update": (hospitals, malicious.non_finite_update(bad))}
+    aggregators = {"FedAvg": lambda: fedavg, "median": lambda: defences.median,
+                   "trimmed mean": lambda: functools.partial(defences.trimmed_mean, beta=0.2),
+                   "Krum": lambda: functools.partial(defences.krum, f=1),
+                   "validation": lambda: defences.Validated(fedavg, max_ratio=3.0)}
+    runs, stopped = {}, {}
+    for attack, (data, tamper) in attacks.items():
+        for name, make in aggregators.items():
+            histories, rejected = [], []
+            for seed in SEEDS:
+                aggregate = make()
+                try:   # the hooks only read what they are given: the batched engine gives the same numbers
+                    histories.append(fl.run_federated(fl.make_model("mlp", seed=seed, in_features=784), data, test,
+                                                      rounds=rounds, local=local, seed=seed, progress=False,
+                                                      on_update=tamper, aggregate=aggregate, batched=True))
+                except RuntimeError as err:
+                    stopped[f"{attack} | {name}"] = str(err).split(". Usual causes")[0]
+                    break
+                if isinstance(aggregate, defences.Validated):
+                    rejected.append([[sum(r.round == t and (r.client in bad) == is_bad for r in aggregate.rejected)
+                                      for t in range(1, rounds + 1)] for is_bad in (True, False)])
+            if len(histories) == len(SEEDS):
+                run = evidence.Repeated.from_histories(f"{attack} | {name}", SEEDS, histories)
+                if rejected:
+                    counts = np.array(rejected, dtype=float)           # [seed, bad/honest, round]
+                    run.values.update(rejected_bad=counts[:, 0], rejected_honest=counts[:, 1])
+                runs[f"{attack} | {name}"] = run
+    meta = {"notebook": "06", "dataset": "pneumoniamnist, half the training set (rng 0)",
+            "hospitals": "make_hospitals(half, 5, skew='iid', seed=0); hospital 0 misbehaves every round",
+            "local": "lr=0.02, momentum=0.9, batch_size=32, one epoch", "rounds": rounds,
+            "attacks": list(attacks), "aggregators": list(aggregators), "stopped": stopped,
+            "seed_controls": "make_model('mlp', seed=s) and the run's seed=s"}
+    return runs, meta
+
+
 EXPERIMENTS: dict[str, Callable[[], tuple[dict[str, evidence.Repeated], dict]]] = {
     "nb01": nb01_three_options,
     "nb02": nb02_tutorial_loop,
     "nb03a": nb03a_remedies,
     "nb04a": nb04a_per_hospital,
+    "nb05": nb05_defence_costs,
+    "nb06": nb06_robustness,
 }
 
 
@@ -279,11 +451,12 @@ def mismatches(fresh: dict[str, evidence.Repeated], stored: dict[str, evidence.R
     return problems
 
 
-def _timed(name: str) -> tuple[dict[str, evidence.Repeated], dict, float]:
+def _timed(name: str) -> tuple[dict[str, evidence.Repeated], dict, float, float]:
+    """(runs, meta, wall seconds, CPU seconds): on a busy machine the CPU time is the honest cost."""
     torch.set_num_threads(1)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     runs, meta = EXPERIMENTS[name]()
-    return runs, meta, time.perf_counter() - start
+    return runs, meta, time.perf_counter() - start, time.process_time() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,17 +474,18 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=min(args.jobs, len(names))) as pool:   # one experiment per core
         done = dict(zip(names, pool.map(_timed, names)))
     for name in names:
-        runs, meta, seconds = done[name]
+        runs, meta, seconds, cpu = done[name]
         path = evidence.stored(name)
         if args.check:
             problems = mismatches(runs, evidence.load(path)[0])
             failed |= bool(problems)
-            print(f"{name}: {'OK' if not problems else 'MISMATCH'} ({seconds:.0f} s)")
+            print(f"{name}: {'OK' if not problems else 'MISMATCH'} ({seconds:.0f} s, {cpu:.0f} s of CPU)")
             for p in problems:
                 print("   ", p)
         else:
-            evidence.save(path, runs, {**meta, "seeds": list(SEEDS), "seconds_when_stored": round(seconds)})
-            print(f"{name}: wrote {path.relative_to(ROOT)} ({seconds:.0f} s)")
+            evidence.save(path, runs, {**meta, "seeds": list(SEEDS), "seconds_when_stored": round(seconds),
+                                       "cpu_seconds_when_stored": round(cpu)})
+            print(f"{name}: wrote {path.relative_to(ROOT)} ({seconds:.0f} s, {cpu:.0f} s of CPU)")
             for run in runs.values():
                 print(f"    {run.name:<12} final AUC {run.summary('auc')}")
     return 1 if failed else 0

@@ -41,3 +41,28 @@ def test_stored_results_reproduce(real_data_dir: Path):
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "seeds.py"), "--check"], env=env,
                           capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_nb06_grid_covers_every_cell_once():
+    """Every attack x aggregator cell is either a stored run or a stopped run, never both; validation never stops."""
+    runs, meta = evidence.load(evidence.stored("nb06"))
+    cells = {f"{a} | {d}" for a in meta["attacks"] for d in meta["aggregators"]}
+    assert len(cells) == 25 and set(runs) | set(meta["stopped"]) == cells
+    assert not set(runs) & set(meta["stopped"])
+    assert set(meta["stopped"]) == {f"NaN update | {d}" for d in ("FedAvg", "median", "trimmed mean", "Krum")}
+    for attack in meta["attacks"]:
+        counts = runs[f"{attack} | validation"].values
+        assert counts["rejected_bad"].shape == counts["rejected_honest"].shape == (len(seeds.SEEDS), meta["rounds"])
+    assert runs["NaN update | validation"].values["rejected_bad"].min() == 1   # the NaN update, every round
+
+
+def test_nb05_has_both_observers_per_defence():
+    runs, meta = evidence.load(evidence.stored("nb05"))
+    assert list(runs) == ["none", "secure", *(f"dp_{s:g}" for s in meta["sigmas"])]
+    for run in runs.values():
+        for who in ("server", "others"):
+            assert run.values[f"psnr_{who}"].shape == (len(seeds.SEEDS), 1)
+    assert runs["none"].values["psnr_average"].shape == (len(seeds.SEEDS), 1)
+    # secure aggregation: the server sees only the sum, which is what everybody else sees too
+    assert (runs["secure"].values["psnr_server"] == runs["secure"].values["psnr_others"]).all()
+    assert set(meta["defence_seconds"]) == set(runs) == set(meta["mb_up_per_hospital_round"])

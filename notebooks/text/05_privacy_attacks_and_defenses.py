@@ -16,7 +16,8 @@
 #   in the middle of a round, and watch the same attack fail on the sum;
 # - use DP-FedAvg (clip each update, add Gaussian noise), compute its privacy budget $\varepsilon$ with
 #   Opacus's accountant, and trace a privacy-utility curve on the heart-disease hospitals;
-# - put the cost of each defence (accuracy, compute, bytes) in one table, and list what stays unprotected.
+# - put the cost of each defence (AUC, compute, bytes) and the attack's success per observer in one
+#   table, on 5 seeds, and list what stays unprotected.
 #
 # **Time:** about 85 minutes. **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb)
 # and [02 · FedAvg math](02_fedavg_math.ipynb) (FedSGD is one gradient step per round; the $n_k/n$
@@ -144,7 +145,8 @@ plt.show()
 
 # %% [markdown]
 # The cells above print the reconstruction's PSNR next to both baselines and show the three images
-# next to the original. The rebuilt image is not pixel-perfect, but it shows this patient's own
+# next to the original (one patient and one seed: a demonstration; section 4 repeats the attack on five
+# patients and seeds). The rebuilt image is not pixel-perfect, but it shows this patient's own
 # anatomy (the outline of the lungs and the heart shadow), not just "a chest". The server never
 # received a single pixel.
 #
@@ -216,8 +218,8 @@ for ax in (left, right):
 plt.show()
 
 # %% [markdown]
-# Both panels fall towards the baseline. Compare the printed rows: with a batch of 4 or 8 images, the
-# attack's mean PSNR is no better than simply guessing the average X-ray. So the one-image result of
+# Both panels fall towards the baseline. Compare the printed rows (one seed, a demonstration): with a
+# batch of 4 or 8 images, the attack's mean PSNR is no better than simply guessing the average X-ray. So the one-image result of
 # section 1 is a **worst case**: one image, one local step, an untrained network. Keep the lesson (an
 # update can leak a patient's image), but scope the claim: it does not show that every update of every
 # hospital leaks its images. With more images, the update is the *average* of their
@@ -447,10 +449,10 @@ plots.image_grid({"": [hospital_a.x[0]] + [image for image, _ in dp_psnr.values(
 plt.show()
 
 # %% [markdown]
-# **Clipping alone does nothing against this attack.** With $\sigma = 0$ the PSNR printed above is the
-# undefended one of section 1, up to rounding: the attack compares only directions, and clipping only
-# changes the length. Noise is what helps. As $\sigma$ grows, the PSNR falls to the level of the
-# random start, long before $\sigma$ reaches 1. The reason is that the noise goes into every one of
+# **Clipping alone does nothing against this attack.** With $\sigma = 0$ the PSNR printed above is
+# close to the undefended one of section 1: the attack compares only directions, and clipping only
+# changes the length (section 4 checks it on 5 seeds). Noise is what helps. In this run, as $\sigma$
+# grows, the PSNR falls to the level of the random start, long before $\sigma$ reaches 1. The reason is that the noise goes into every one of
 # the $d \approx 102{,}000$ parameters: its norm is about $\sigma S \sqrt{d} \approx 320\,\sigma S$,
 # against at most $S$ for the update. That same factor $\sqrt d$ will cost accuracy in section 4.
 # But read the $\varepsilon$ beside each $\sigma$: the noise levels that already spoil *this* attack
@@ -602,8 +604,8 @@ plt.show()
 #
 # On these 5 seeds, switching to equal weights changes nothing that can be told from noise (its
 # interval contains 0), clipping at $S = 0.1$ costs a little AUC with an interval that excludes 0, and
-# the noise adds a cost that grows with $\sigma$ and whose intervals widen quickly: only the largest noise
-# levels print intervals that exclude 0 against the clipped run. So "the gap comes from clipping" holds
+# the noise adds a cost that grows with $\sigma$ and whose intervals widen quickly: only the largest
+# noise level, $\sigma = 8$, prints an interval that excludes 0 against the clipped run. So "the gap comes from clipping" holds
 # at large $\varepsilon$; at small $\varepsilon$ the noise dominates. And every $\varepsilon$ here is
 # hospital-level, at $\delta = 10^{-3}$.
 #
@@ -631,98 +633,80 @@ check_smallest_sigma(my_sigma, candidates, target_epsilon=5.0, rounds=20, sample
 # %% [markdown]
 # ## 4 · What each defence costs, and what stays unprotected
 #
-# Now the defences run on the X-ray task: plain FedAvg, secure aggregation, and DP-FedAvg with a small
-# and a large noise multiplier. Three hospitals share all 4,708 training X-rays and train for only two
-# rounds, with a larger learning rate than the course default (0.05 instead of 0.02) so that two
-# rounds suffice. That is scaled down for speed; raise `COST_ROUNDS` and lower the rate for a fuller
-# picture. The clip norm is $S = 0.5$ (the cell prints the measured norms, which a real deployment
-# would not look at). "Defence seconds" is the time spent inside the defence's hooks (masking, clipping,
-# noise), on top of training. The two attack columns repeat the PSNRs measured above on hospital A's
-# X-ray (the one-image worst case), split by **who looks**: the curious *server*, and *third parties*
-# who see only what is released (the aggregate, or the model).
+# Now the defences side by side: plain FedAvg, secure aggregation, and DP-FedAvg with a small and a
+# large noise multiplier, on 5 seeds (`benchmarks/seeds.py nb05` stored them in
+# `fedlite/results/nb05.json`; CI re-runs it and checks the numbers; re-run it with
+# `python benchmarks/seeds.py nb05`, which takes the time printed below). Seed $s$ picks hospital A's
+# patient (training X-ray $s$; seed 0 is the one above), the initial weights, the attack's start and
+# the noise.
+#
+# - **Attack**, split by **who looks**. The curious *server* sees A's update (plain FedAvg), only the
+#   sum of A, B and C (secure aggregation), or A's clipped, noise-free update (central DP adds the noise
+#   itself). *Others* see only what is released: the aggregate of A, B and C, or, under DP, A's clipped
+#   update plus noise with A alone in the round (section 3's worst case). Success is the PSNR **above
+#   the average-X-ray guess** for the same patient: if its interval contains 0, the attack learned
+#   nothing the average did not already show.
+# - **Cost**: FedAvg with the defence, three IID hospitals sharing all 4,708 training X-rays, two rounds
+#   (scaled down for speed), $S = 0.5$ fixed in advance. "Defence s": seconds inside the defence's
+#   hooks, measured when stored. $\varepsilon$: the budget of those two rounds at $\delta = 10^{-3}$.
 
 # %%
-import time
-
-from fedlite.heterogeneity.hospitals import make_hospitals
-
-COST_ROUNDS, COST_CLIP, COST_SIGMAS = 2, 0.5, [0.1, 1.0]
-cost_hospitals = make_hospitals(train, 3, skew="iid", seed=0)
-local = fl.LocalConfig(epochs=1, batch_size=32, lr=0.05, momentum=0.9)
+costs, cost_meta = evidence.load(evidence.stored("nb05"))
+COST_ROUNDS, COST_SIGMAS = cost_meta["rounds"], cost_meta["sigmas"]
+guess = costs["none"].values["psnr_average"][:, 0]    # the average X-ray against each seed's patient
 
 
-def timed(hook, clock):
-    """`hook`, adding the seconds it spends to the list `clock`."""
-    def wrapped(*args):
-        start = time.perf_counter()
-        out = hook(*args)
-        clock.append(time.perf_counter() - start)
-        return out
-    return wrapped
+def interval(x, digits=1):
+    """A paired difference as 'mean [low, high]', with * if the interval contains 0."""
+    return f"{x.mean:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]{'*' if x.contains(0) else ' '}"
 
 
-def timed_run(hooks_for):
-    """Train with the hooks `hooks_for()` returns; (history, seconds spent inside the hooks)."""
-    model, clock = new_model(), []
-    hooks = {name: timed(hook, clock) for name, hook in hooks_for().items()}
-    history = fl.run_federated(model, cost_hospitals, test, rounds=COST_ROUNDS, local=local, progress=False, **hooks)
-    return history, sum(clock)
-
-
-# %%
-def secure_hooks():
-    secure = secagg.SecureFedAvg(num_clients=3)
-    return {"on_update": secure.on_update, "aggregate": secure.aggregate}
-
-
-dp_runs = {}
-
-
-def dp_hooks(sigma):
-    dp_runs[sigma] = dp.DPFedAvg(clip=COST_CLIP, noise_multiplier=sigma,
-                                 num_samples=[len(h) for h in cost_hospitals], seed=0)
-    return {"on_update": dp_runs[sigma].on_update, "aggregate": dp_runs[sigma].aggregate}
-
-
-runs = {"none (plain FedAvg)": timed_run(lambda: {}), "secure aggregation": timed_run(secure_hooks)}
-for sigma in COST_SIGMAS:
-    runs[f"DP-FedAvg, σ = {sigma:g}"] = timed_run(lambda: dp_hooks(sigma))
-print("update norms before clipping, first round:", np.round(dp_runs[1.0].norms[:3], 2), f"(S = {COST_CLIP})")
-
-# %%
-# who sees what: the server sees each update (plain FedAvg), only the sum (secure aggregation), or each
-# clipped but noise-free update (central DP: it adds the noise itself); third parties see the aggregate
-server_sees = [psnr_none, psnr_secure] + [dp_psnr[0.0][1] for _ in COST_SIGMAS]
-others_see = [psnr_secure, psnr_secure] + [dp_psnr[s][1] for s in COST_SIGMAS]
-epsilon = ["∞", "∞"] + [f"{dp.dp_epsilon(s, 1.0, COST_ROUNDS, DELTA):.3g}" for s in COST_SIGMAS]
-print(f"{'defence':<20} {'accuracy':>8} {'AUC':>6} {'defence s':>9} {'MB up/hosp./round':>17} "
-      f"{'PSNR: server':>13} {'PSNR: others':>13} {'ε':>6}")
-for (name, (history, seconds)), server_psnr, other_psnr, eps in zip(runs.items(), server_sees, others_see, epsilon):
-    mb = history.rounds[0].bytes_up / 3 / 1e6
-    print(f"{name:<20} {history.final('accuracy'):8.3f} {history.final('auc'):6.3f} {seconds:9.2f} "
-          f"{mb:17.2f} {server_psnr:10.1f} dB {other_psnr:10.1f} dB {eps:>6}")
-print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {psnr_random:.1f} dB; "
-      f"always answering 'pneumonia' scores accuracy {(test.y == 1).float().mean():.3f}, AUC 0.5)")
+epsilon = {"none": "∞", "secure": "∞"} | {f"dp_{s:g}": f"{dp.dp_epsilon(s, 1.0, COST_ROUNDS, DELTA):.3g}"
+                                          for s in COST_SIGMAS}
+print(f"stored from {len(cost_meta['seeds'])} seeds in {cost_meta['seconds_when_stored']} s "
+      f"({cost_meta['cpu_seconds_when_stored']} s of CPU); mean [95% interval]; * = the interval contains 0")
+print(f"{'defence':<20} {'AUC':>19} {'AUC minus plain FedAvg':>26} {'defence s':>9} {'MB up':>6} "
+      f"{'attack, server: dB':>21} {'attack, others: dB':>21} {'ε':>6}")
+for key, run in costs.items():
+    auc = run.summary("auc")
+    vs_plain = interval(evidence.paired_difference(run, costs["none"], "auc"), 3) if key != "none" else ""
+    server, others = (interval(evidence.paired_values(run.values[f"psnr_{who}"][:, 0], guess))
+                      for who in ("server", "others"))
+    print(f"{run.name:<20} {auc.mean:.3f} [{auc.low:.3f}, {auc.high:.3f}] {vs_plain:>26} "
+          f"{np.mean(cost_meta['defence_seconds'][key]):9.2f} {cost_meta['mb_up_per_hospital_round'][key]:6.2f} "
+          f"{server:>21} {others:>21} {epsilon[key]:>6}")
+print(f"(attack columns: PSNR minus the average-X-ray guess, {guess.mean():.1f} dB on average; MB uploaded per "
+      f"hospital per round)")
+clip_only = evidence.paired_values(costs[f"dp_{COST_SIGMAS[0]:g}"].values["psnr_server"][:, 0],
+                                   costs["none"].values["psnr_server"][:, 0])
+print(f"clipped, noise-free update minus unclipped update, PSNR for the server: {interval(clip_only)} dB")
+print(f"final AUC per seed, DP-FedAvg σ = {COST_SIGMAS[-1]:g}:", costs[f"dp_{COST_SIGMAS[-1]:g}"].final("auc").round(2).tolist())
 
 # %% [markdown]
-# One reminder about accuracy: most of the X-ray test set shows pneumonia, so a model that always
-# answers "pneumonia" already scores the accuracy printed in the last line, and AUC is the fairer
-# column (0.5 = guessing). What the table shows:
+# The table shows AUC only: after two rounds nearly every model still answers "pneumonia" for every
+# X-ray at the default threshold, so accuracy sits at the constant answer's 0.625 and ranks nothing.
+# Read it row by row, and read each interval before its mean:
 #
-# - **Secure aggregation** costs no accuracy: the sum is exact, so the model is plain FedAvg's up to
-#   fixed-point rounding (which can still flip a borderline test image or two after a few rounds). It
-#   costs bytes: each masked number travels as a 64-bit integer, 8 bytes instead of 4 (float32), as the
-#   MB column counts (a packed 48-bit encoding could send 6), and compute for the masks. Each hospital masks with every other, so that work grows with the number of hospitals. Key
-#   agreement adds a few more messages per round, which we do not count.
-# - **DP-FedAvg** costs almost no compute and no bytes, but accuracy. With three hospitals, noise of
-#   standard deviation $\sigma S/3$ lands on each of the 102k parameters. With $\sigma = 1$ the CNN does
-#   not learn (compare its AUC with 0.5). With $\sigma = 0.1$ its AUC stays near plain FedAvg's
-#   (its accuracy shows it still answers "pneumonia" too often), but look at its $\varepsilon$: a
-#   bound that large promises nothing. And it protects only against third parties: the server column
-#   shows that the curious server, which adds the noise itself, still sees each clipped update, and
-#   clipping alone does not stop the attack. The small logistic regression of section 3 survived far
-#   more noise. DP needs many participants, or few parameters, or protection at the patient level
-#   inside each hospital (DP-SGD).
+# - **Plain FedAvg**: the server's attack beats the average-X-ray guess (its interval excludes 0), so
+#   section 1's leak is not one lucky patient. What everybody else sees, the aggregate of A, B and C,
+#   gives an attack whose interval contains 0: no better than the guess.
+# - **Secure aggregation** moves the server into that second column: from the sum alone, its attack is
+#   no better than the guess. It costs no AUC: the sum is exact, so the model is plain FedAvg's up to
+#   fixed-point rounding (the difference prints as 0). It costs bytes: each masked number travels as a
+#   64-bit integer, 8 bytes instead of 4 (float32), as the MB column counts (a packed 48-bit encoding
+#   could send 6), and compute for the masks, which grows with the number of hospitals. Key agreement
+#   adds a few messages per round, which we do not count.
+# - **DP-FedAvg** costs almost no compute and no bytes, but AUC. With three hospitals, noise of standard
+#   deviation $\sigma S/3$ lands on each of the 102k parameters. At $\sigma = 0.1$ the AUC difference to
+#   plain FedAvg contains 0 (no cost that 5 seeds can detect), and the attack on the released model
+#   falls far *below* the guess: it rebuilds noise. But its $\varepsilon$ is in the hundreds, a bound
+#   that promises nothing. At $\sigma = 1$ ($\varepsilon$ about 5) the mean AUC drops by about 0.3 and
+#   three of the five seeds end below 0.5 (printed last), yet the interval of the difference just reaches 0: at this
+#   budget even that loss is not pinned down, only large and erratic. And under central DP the server
+#   still sees each clipped, noise-free update: its attack still beats the guess, and the last line
+#   shows that clipping changed its PSNR by an amount that cannot be told from 0. The logistic
+#   regression of section 3 survived far more noise. DP needs many participants, or few parameters, or
+#   protection at the patient level inside each hospital (DP-SGD).
 # - Neither is complete on its own. Deployed systems combine them: each hospital clips and adds its
 #   share of the noise before masking, so the server sees only a noisy sum ("distributed DP").
 #
@@ -743,21 +727,21 @@ print(f"(attack baselines: average X-ray {psnr_average:.1f} dB, random image {ps
 # ## Recap
 #
 # - "Only parameters are shared" is not privacy. From one hospital's update, a curious server rebuilt
-#   the patient's X-ray (`fedlite.privacy.inversion`: `gradient_from_update`, `infer_label`, `invert_gradient`,
+#   the patient's X-ray, better than the average-X-ray guess on 5 seeds (`fedlite.privacy.inversion`: `gradient_from_update`, `infer_label`, `invert_gradient`,
 #   `reconstruct`, `psnr`). Larger batches and more local steps made *our* attack weaker, but they
 #   guarantee nothing.
 # - **Secure aggregation** (`fedlite.privacy.secagg`: `mask`, `unmask_sum`, `SecureFedAvg`) lets the server
 #   learn only the exact sum. Pairwise masks cancel, a dropout is repaired by revealing the dropped
-#   hospital's seeds, and the attack on the sum failed. It does not protect what the sum reveals, and
+#   hospital's seeds, and the attack on the sum was no better than the guess (5 seeds). It does not protect what the sum reveals, and
 #   it does not stop a malicious server.
 # - **DP-FedAvg** (`fedlite.privacy.dp`: `DPFedAvg`, `dp_epsilon`): clip each update to a fixed $S$, weigh
 #   hospitals equally (or with capped weights), add noise of std $\sigma S$ to the sum and divide by the
-#   expected total weight. Clipping alone does nothing against the attack; noise spoils it, but the
+#   expected total weight. Clipping alone does nothing against the attack (5 seeds); noise spoils it, but the
 #   small $\sigma$ that already does so comes with an $\varepsilon$ too large to promise anything, and the
 #   server still sees each clipped update. `dp_epsilon` counts the budget with Opacus's accountant:
 #   $\varepsilon$ grows with rounds and falls with noise; it is *hospital-level*, not a per-patient
 #   guarantee, and with four hospitals a small $\varepsilon$ costs real AUC (5 seeds, section 3).
-# - Costs: secure aggregation costs bytes and compute, DP costs accuracy. Neither protects the
+# - Costs: secure aggregation costs bytes and compute, DP costs AUC. Neither protects the
 #   final model, the metadata, or against a malicious server.
 #
 # **Next:** [06 · Systems and robustness](06_systems_and_robustness.ipynb): communication, stragglers and

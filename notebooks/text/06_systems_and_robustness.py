@@ -18,8 +18,8 @@
 #   deadline that drops slow hospitals, then measure what that does to accuracy and to *whose* patients
 #   the model serves;
 # - attack FedAvg with one faulty or malicious hospital (label flipping, a boosted update, a
-#   sign-flipped update, NaN values), watch it break, and defend it with the coordinate-wise median, the
-#   trimmed mean, Krum and update validation.
+#   sign-flipped update, NaN values) on 5 seeds, see which attacks break it, and defend it with the
+#   coordinate-wise median, the trimmed mean, Krum and update validation.
 #
 # **Time:** about 65 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [02 · FedAvg math](02_fedavg_math.ipynb) (local epochs and rounds to a target) and
@@ -80,7 +80,7 @@ print(f"X-rays: {len(full_train):,} for training, {len(test)} for testing "
 # NBVAL_CHECK_OUTPUT
 K, ROUNDS_PER_STUDY = 5, 100
 course_models = {
-    "logistic regression, heart (13 features)": fl.make_model("logreg", seed=0, in_features=13),
+    "logistic regression, heart (14 features)": fl.make_model("logreg", seed=0, in_features=14),
     "logistic regression, X-ray (784 pixels)": fl.make_model("logreg", seed=0, in_features=784),
     "MLP, X-ray (32 hidden units)": fl.make_model("mlp", seed=0, in_features=784),
     "SmallCNN, X-ray (course default)": fl.make_model("cnn", seed=0),
@@ -216,7 +216,8 @@ fig.suptitle(f"Accuracy against bytes: {COMPRESSION_ROUNDS} rounds of FedAvg, on
 plt.show()
 
 # %% [markdown]
-# Each line is one run; a dot is one round, placed at the bytes uploaded so far. A method is better
+# Each line is one run (one seed: a demonstration; gaps of a few hundredths are within what another
+# seed could change); a dot is one round, placed at the bytes uploaded so far. A method is better
 # when its line sits further left (fewer bytes) at the same height. Compare the rows of the table with
 # this in mind:
 #
@@ -257,7 +258,8 @@ check_quantized_upload(my_bytes, cnn_state, bits=4)
 #   (`participation.Deadline(speeds, deadline)`).
 #
 # We use the four real heart-disease hospitals of notebook 03b (Cleveland, Hungary, Switzerland, VA Long
-# Beach) with logistic regression and federated standardization. Their patients differ, so we can ask
+# Beach) with logistic regression and federated standardization; a cholesterol of 0 means "not measured"
+# and is treated as missing (imputed, plus a 0/1 indicator: 14 features). Their patients differ, so we can ask
 # not only "how accurate?" but "accurate *for whom*?": each hospital's own test patients are
 # evaluated every round (`client_tests`). Each hospital takes one full-batch gradient step per round
 # (learning rate 0.5), for 30 rounds.
@@ -275,7 +277,7 @@ for h, train, own_test in zip(HOSPITALS, heart_train, heart_tests):
 
 def heart_run(name, **settings):
     """FedAvg on the four heart hospitals; every hospital's own test set is evaluated every round."""
-    model = fl.make_model("logreg", seed=0, in_features=13)
+    model = fl.make_model("logreg", seed=0, in_features=heart_train[0].x.shape[1])
     return fl.run_federated(model, heart_train, heart_test, rounds=HEART_ROUNDS, local=HEART_LOCAL,
                             client_tests=heart_tests, seed=SEED, name=name, progress=False, **settings)
 
@@ -314,10 +316,11 @@ for name, h in who_shows_up.items():
     print(f"{name:28s} " + " ".join(f"{h_:>11s}={p:4.2f}" for h_, p in zip(HOSPITALS, arrival_share(h))))
 
 # %% [markdown]
-# Compare each row with the first one. Random absences (a fraction $q$, or random dropouts) cost
-# little as long as several hospitals report per round: every hospital still contributes, only less
-# often, and the model averages over rounds. With $q = 0.25$ a single hospital's update *is* the
-# round's step, so the model swings towards whoever was picked last. The deadline is different, and the
+# Compare each row with the first one (one seed: a demonstration, so read only large gaps). Random
+# absences (a fraction $q$, or random dropouts) moved the pooled accuracy by 0.02 or less and the AUC
+# by less than 0.01: every hospital still contributes, only less often, and the model averages over
+# rounds. With $q = 0.25$ a single hospital's update *is* the round's step, so the model swings towards
+# whoever was picked last, and another seed would land elsewhere. The deadline is different, and the
 # participation table shows why. A round's time grows with the hospital's number of patients, so the
 # deadline drops the *largest* hospitals, Cleveland and Hungary, in nearly every round, while little
 # Switzerland always makes it. The model is then trained almost only on Switzerland and VA, where most
@@ -398,18 +401,18 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 # ## 3 · A faulty or malicious hospital
 #
 # FedAvg computes a (weighted) mean, and a mean has no defence: a single participant can move it
-# anywhere. Four classic ways one hospital can break the model, by accident or on purpose
+# anywhere. Four classic ways one hospital can harm the model, by accident or on purpose
 # (`fedlite.robustness.malicious`):
 #
 # | what hospital 0 does | kind | in `fedlite.robustness.malicious` |
 # |---|---|---|
 # | trains honestly on **flipped labels** (sick ↔ healthy) | data poisoning | `flip_labels(data)` |
-# | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ (the scaling step of model-replacement backdoors) | model poisoning | `scaled(broadcast, [0], 10)` |
-# | sends its update **reversed** and ×4: $w_t - 4\,\Delta_0$ | model poisoning | `sign_flipped(broadcast, [0], 4)` |
+# | sends its update **boosted** ×10: $w_t + 10\,\Delta_0$ (the scaling step of model-replacement backdoors) | model poisoning | `scaled([0], 10)` |
+# | sends its update **reversed** and ×4: $w_t - 4\,\Delta_0$ | model poisoning | `sign_flipped([0], 4)` |
 # | sends **NaN** everywhere (diverged run, corrupt file) | fault | `non_finite_update([0])` |
 #
 # And the defences. The first three replace the mean by a rule that ignores extremes
-# (`fedlite.aggregate`); the last checks every update before aggregating:
+# (`fedlite.robustness.defences`); the last checks every update before aggregating:
 #
 # - **Coordinate-wise median** (Yin et al. 2018): each weight of the new model is the median of that
 #   weight over the hospitals.
@@ -422,9 +425,8 @@ check_on_time(my_on_time, sizes, exercise_speeds, deadline=4.0, names=HOSPITALS)
 #   (`defences.Validated`). Every rejection is logged.
 #
 # We return to the five X-ray hospitals of section 1 and the MLP; hospital 0 (one fifth of the data)
-# misbehaves in every round. Each attack is run against each defence for `ROUNDS` rounds, plus a run
-# without an attack to show what each defence costs when nobody attacks. FedAvg without attack is the
-# $E = 1$ run from section 1.
+# misbehaves in every round. Each attack meets each defence for `ROUNDS` rounds, plus a run without an
+# attack that shows what a defence costs when nobody attacks. `attacked_run` runs one cell of that grid:
 
 # %%
 BAD = [0]
@@ -444,102 +446,140 @@ DEFENCES = {  # defence name -> a fresh aggregator for one run
 }
 
 
-def attacked_run(attack, defence):
+def attacked_run(attack, defence, seed=SEED):
     """(history or the error message, the aggregator) for one attack against one defence."""
     data, tamper = ATTACKS[attack]
     aggregate = DEFENCES[defence]()
-    try:
-        history = fl.run_federated(new_mlp(), data, test, rounds=ROUNDS, local=LOCAL, seed=SEED, name=defence,
-                                   progress=False, on_update=tamper, aggregate=aggregate)
+    try:   # batched=True: these hooks only read what they are given, so the fast engine may train
+        history = fl.run_federated(fl.make_model("mlp", seed=seed, in_features=784), data, test, rounds=ROUNDS,
+                                   local=LOCAL, seed=seed, name=defence, progress=False, on_update=tamper,
+                                   aggregate=aggregate, batched=True)
     except RuntimeError as err:      # an aggregator that refuses the update stops the run
         return str(err), aggregate
     return history, aggregate
 
 
-robust = {(a, d): attacked_run(a, d) for a in ATTACKS for d in DEFENCES if (a, d) != ("no attack", "FedAvg")}
-robust["no attack", "FedAvg"] = (by_epochs[1], fedavg)
-print(f"final test accuracy / AUC after {ROUNDS} rounds; hospital 0 of {K} misbehaves")
-print(f"{'':13s}" + "".join(f"{a:>15s}" for a in ATTACKS))
-for d in DEFENCES:
-    cells = [robust[a, d][0] for a in ATTACKS]
-    print(f"{d:13s}" + "".join(f"{h.final():7.3f} /{h.final('auc'):6.3f}" if isinstance(h, fl.History)
-                               else f"{'stopped':>15s}" for h in cells))
+print(attacked_run("NaN update", "FedAvg")[0].split(". Usual causes")[0])
 
 # %% [markdown]
-# "stopped" means the run ended with an error. Here is why:
+# That run stopped in round 1. `fedlite`'s aggregators refuse NaN and Inf instead of averaging them: a
+# NaN in a mean makes the whole model NaN, and a silent NaN model is worse than a crash. The median,
+# the trimmed mean and Krum run the same check and stop too. Against a broken update, only validation
+# keeps training going.
+#
+# **One seed cannot rank defences.** On one seed a boosted update can look harmless and on the next it
+# ruins the model. So `benchmarks/seeds.py nb06` ran the whole grid, 25 federations, on 5 seeds (the
+# seed sets the MLP's initial weights and the batch order; the hospitals stay the same) and stored every
+# round's test metrics in `fedlite/results/nb06.json`; CI re-runs it and checks the stored numbers. To
+# re-run it yourself: `python benchmarks/seeds.py nb06` from the project folder (the cell prints how long
+# it took when stored). The table gives each cell's final AUC, mean and 95 % interval over the seeds.
 
 # %%
-print(robust["NaN update", "FedAvg"][0].split(". Usual causes")[0])
+from fedlite import evidence
+
+grid, grid_meta = evidence.load(evidence.stored("nb06"))
+
+
+def cell(attack, defence, key="auc"):
+    run = grid.get(f"{attack} | {defence}")
+    return "stopped" if run is None else "{0.mean:.3f} [{0.low:.3f}, {0.high:.3f}]".format(run.summary(key))
+
+
+def paired(a, b, key="auc"):
+    """Paired difference of the final `key`, grid cell a minus cell b, on the same seeds (* = contains 0)."""
+    if a not in grid or b not in grid:
+        return "-"
+    d = evidence.paired_difference(grid[a], grid[b], key)
+    return f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]{'*' if d.contains(0) else ' '}"
+
+
+print(f"final test AUC after {grid_meta['rounds']} rounds, mean [95% interval] over {len(grid_meta['seeds'])} "
+      f"seeds; stored in {grid_meta['seconds_when_stored']} s ({grid_meta['cpu_seconds_when_stored']} s of CPU)")
+print(f"{'':13s}" + "".join(f"{d:>21s}" for d in DEFENCES))
+for a in ATTACKS:
+    print(f"{a:13s}" + "".join(f"{cell(a, d):>21s}" for d in DEFENCES))
 
 # %% [markdown]
-# `fedlite`'s aggregators refuse NaN and Inf instead of averaging them: a NaN in a mean makes the
-# whole model NaN, and a silent NaN model is worse than a crash. The median, the trimmed mean and Krum
-# run the same check and refuse them too. So against a broken update, only validation keeps training
-# going. Each line below is one run, accuracy (top) and AUC (bottom) per round; a
-# defence that stopped has no line, and the panel title names it.
+# Two questions, each answered with paired differences on the same seeds: what does each attack cost
+# FedAvg, and how much does each defence recover under the same attack? A `*` marks an interval that
+# contains 0: at this budget, that difference cannot be told from noise.
+
+# %%
+print("FedAvg attacked minus FedAvg without attack:")
+for a in list(ATTACKS)[1:]:
+    finals = grid[f"{a} | FedAvg"].final("auc").round(2).tolist() if f"{a} | FedAvg" in grid else "stopped"
+    print(f"  {a:13s} AUC {paired(f'{a} | FedAvg', 'no attack | FedAvg'):>26s}"
+          f"  accuracy {paired(f'{a} | FedAvg', 'no attack | FedAvg', 'accuracy'):>26s}   AUC per seed: {finals}")
+print("\nfinal AUC, each defence minus FedAvg under the same attack:")
+print(f"{'':15s}" + "".join(f"{d:>26s}" for d in list(DEFENCES)[1:]))
+for a in ATTACKS:
+    print(f"  {a:13s}" + "".join(f"{paired(f'{a} | {d}', f'{a} | FedAvg'):>26s}" for d in list(DEFENCES)[1:]))
+print("\nfinal AUC, each defence attacked minus the same defence without attack:")
+print(f"{'':15s}" + "".join(f"{d:>26s}" for d in list(DEFENCES)[1:]))
+for a in list(ATTACKS)[1:]:
+    print(f"  {a:13s}" + "".join(f"{paired(f'{a} | {d}', f'no attack | {d}'):>26s}" for d in list(DEFENCES)[1:]))
+print("* the interval contains 0;  - FedAvg stopped, nothing to compare with")
 
 # %%
 colors = dict(zip(DEFENCES, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
-fig, axes = plt.subplots(2, len(ATTACKS), figsize=(15, 5.6), layout="constrained", sharex=True, sharey="row")
-for col, attack in enumerate(ATTACKS):
-    stopped = [d for d in DEFENCES if not isinstance(robust[attack, d][0], fl.History)]
-    for d in DEFENCES:
-        if d not in stopped:
-            for row, key in enumerate(["accuracy", "auc"]):
-                axes[row, col].plot(range(1, ROUNDS + 1), robust[attack, d][0].metric(key), marker="o",
-                                    markersize=3, label=d, color=colors[d], linestyle="--" if d == "FedAvg" else "-",
-                                    linewidth=2 if d == "FedAvg" else 1)
-    axes[0, col].set_title(attack + ("\n(stopped: " + ", ".join(stopped) + ")" if stopped else ""), fontsize=10)
-    axes[0, col].axhline((test.y == 1).float().mean().item(), color="black", linestyle=":", linewidth=1)
-    axes[1, col].axhline(0.5, color="grey", linestyle=":", linewidth=1)
-    axes[1, col].set_xlabel("round")
-    axes[1, col].xaxis.set_major_locator(MaxNLocator(integer=True))
-for row, label in enumerate(["test accuracy", "test AUC"]):
-    axes[row, 0].set_ylabel(label)
-    for ax in axes[row]:
-        ax.grid(alpha=0.3)
-fig.legend(*axes[0, 1].get_legend_handles_labels(), loc="outside right center", fontsize="small")
-fig.suptitle("One misbehaving hospital of five: FedAvg (dashed) against the robust rules "
-             "(dotted: always 'pneumonia' / coin toss)")
+fig, axes = plt.subplots(1, len(ATTACKS), figsize=(15, 3.4), layout="constrained", sharey=True)
+for ax, attack in zip(axes, ATTACKS):
+    present = [d for d in DEFENCES if f"{attack} | {d}" in grid]
+    ax.set_prop_cycle(color=[colors[d] for d in present])
+    runs = [evidence.Repeated(d, grid[f"{attack} | {d}"].seeds, grid[f"{attack} | {d}"].values) for d in present]
+    plots.mean_band(runs, "auc", ax=ax, baseline=0.5, baseline_label="coin toss")
+    stopped = [d for d in DEFENCES if d not in present]
+    ax.set_title(attack + ("\n(stopped: " + ", ".join(stopped) + ")" if stopped else ""), fontsize=10)
+    ax.get_legend().remove()
+    ax.set(xlabel="round", ylabel="test AUC (mean, 95% interval)" if ax is axes[0] else "")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right center", fontsize="small")
+fig.suptitle("One misbehaving hospital of five: test AUC per round, mean and 95% interval over 5 seeds")
 plt.show()
 
 # %% [markdown]
-# What the table and the plot show:
+# What the tables and the plot show, on 5 seeds and six rounds:
 #
-# This grid is **one seed and six rounds**: a demonstration of mechanisms, not a ranking of defences.
-# Differences of a few hundredths between cells are within what another seed could change (notebook 01
-# measured seed-to-seed spreads of that size); read only the large effects.
-#
-# - **FedAvg is not broken by every attack.** In this grid the reversed update drags the mean the wrong
-#   way (its row prints the largest drop) and the NaN update stops the run. Flipped labels hurt the
-#   decision threshold (accuracy) far more than the ranking of patients (AUC). The boosted honest update
-#   does no visible harm here: ten times an honest update points the right way and only makes a bigger
-#   step. Do not conclude that boosting is harmless, or that only an update's direction matters. Boosting
-#   is the working part of **model-replacement backdoors** (Bagdasaryan et al. 2020, "How to backdoor
-#   federated learning", AISTATS): the attacker trains a model with a hidden behaviour, then scales its
-#   update by about $K$ (the number of participants) so that after averaging it *replaces* the global
-#   model. What makes a poisoned update dangerous is the combination of what it encodes and how much
-#   weight it gets in the mean, and a mean checks neither.
-# - **The median and the trimmed mean** hold under every attack they can process: one value in five
-#   cannot drag a median, and the trimmed mean drops it before averaging. Look at their
-#   "no attack" column too: on IID hospitals they cost almost nothing.
-# - **Krum** is robust, but it keeps *one* hospital's model each round and throws the other four
-#   updates away, so it learns from a fifth of the data at a time.
-# - **Validation** stops the NaN update and the oversized ones; its log is below. Here it also catches
-#   the label flip in most rounds: a model that fits the true labels makes large errors on flipped
-#   ones, so that hospital's update is unusually long. Do not count on that. An attacker who flips
-#   fewer labels, or shrinks its update to the usual length, passes every size check. Validation is a
-#   first line of defence, not a full one.
+# - **Does one malicious hospital break FedAvg? It depends on the attack.** The reversed update does:
+#   its differences to the unattacked run exclude 0, in AUC and in accuracy. The NaN update stops the run.
+#   The boosted update ruins some seeds (its AUC per seed is printed) and not others, so the interval
+#   of its difference is wide and contains 0: it *can* break FedAvg, but five seeds do not pin down how
+#   often. Flipped labels hurt the decision threshold (the accuracy interval excludes 0) more than the
+#   ranking of patients (the AUC interval contains 0).
+# - **Boosting is not harmless**, even where the damage is hard to pin down. It is the working part of
+#   **model-replacement backdoors** (Bagdasaryan et al. 2020, "How to backdoor federated learning",
+#   AISTATS): the attacker trains a model with a hidden behaviour, then scales its update by about $K$
+#   (the number of participants) so that after averaging it *replaces* the global model. Here even an
+#   *honest* update boosted ten times (the right direction, a step ten times too long) ruined some
+#   seeds. A poisoned update is dangerous through what it encodes *and* the weight it gets in the
+#   mean, and a mean checks neither.
+# - **The robust rules**: under every attack they could process, the median, the trimmed mean, Krum
+#   and validation end within noise of their own unattacked runs (third table: every interval
+#   contains 0), and without an attack they cost nothing that 5 seeds can detect (first row of the
+#   second table). Against FedAvg, their gain excludes 0 only for the reversed update; for the boosted
+#   update and the label flip the gains are large on the seeds where FedAvg failed, but the intervals
+#   contain 0. Krum keeps *one* hospital's model each round and throws the other four updates away, so
+#   it learns from a fifth of the data at a time; on these IID hospitals that cost is too small for 5
+#   seeds to detect.
+# - **Validation** stops the NaN update and the oversized updates. The label flip is a different
+#   story: the counts below show that validation caught it on some seeds and let it through on others.
+#   A model that fits the true labels makes large errors on flipped ones, so that update is often
+#   unusually long, but not always. An attacker who flips fewer labels, or shrinks its update to the
+#   usual length, passes every size check. Validation is a first line of defence, not a full one.
 
 # %%
+print(f"updates rejected by validation over {grid_meta['rounds']} rounds, per seed")
 for attack in ATTACKS:
-    validator = robust[attack, "validation"][1]
-    print(f"{attack:13s} " + validator.summary().replace("\n", "\n" + " " * 14))
+    counts = grid[f"{attack} | validation"].values
+    print(f"  {attack:13s} hospital 0: {counts['rejected_bad'].sum(axis=1).astype(int).tolist()}   "
+          f"honest hospitals: {counts['rejected_honest'].sum(axis=1).astype(int).tolist()}")
+history, validator = attacked_run("label flip", "validation")   # one live run: its log (seed 0)
+print("\nthe log of one run (label flip, seed 0):\n" + validator.summary())
 
 # %% [markdown]
 # Validation rejects by size, so it can also reject an honest hospital whose update happens to be
-# large in one round; the log above says so when it happens, which is why it must be kept and read,
-# never applied silently.
+# large in one round. Here it never did (the "honest hospitals" counts are 0), but the log would say
+# so, which is why it must be kept and read, never applied silently.
 #
 # **Robustness has a price when hospitals differ.** The robust rules assume that honest hospitals send
 # *similar* updates, and treat an unusual one as suspicious. Our X-ray hospitals are IID, the easy
@@ -558,12 +598,12 @@ except RuntimeError as err:
     print("Krum:", str(err).split("failed: ")[1].split(". Usual causes")[0])
 
 # %% [markdown]
-# Compare the rows hospital by hospital. The pooled accuracy hides it, but the median moves the model
-# between the hospitals: it follows the majority of updates, and Switzerland, whose patients are unlike
-# the others', is the hospital most likely to be outvoted. With 16 Swiss test patients a single patient
-# moves its accuracy by 0.06, so read this as a warning rather than a measurement. And Krum cannot
-# protect a four-hospital federation against even one attacker.
-# With few, different hospitals, strong robust aggregation and fairness pull in opposite directions;
+# Compare the rows hospital by hospital. The median does not average: it follows the majority of
+# updates, so the hospital whose patients are unlike the others', Switzerland, is the one most likely
+# to be outvoted. In this run the median did better on the pooled test set and on three hospitals, and
+# Switzerland lost 0.06, which is a single one of its 16 test patients: read it as a warning, not a
+# measurement. And Krum cannot protect a four-hospital federation against even one attacker. With
+# few, different hospitals, strong robust aggregation and fairness pull in opposite directions;
 # validation, audits of who takes part, and contracts between the hospitals carry more of the weight.
 #
 # **Exercise 3.** Five hospitals send these values for one weight of the model; the last hospital is
@@ -587,12 +627,14 @@ check_robust_by_hand(my_pair, values, beta=0.2)
 # - **Who shows up** (`participation=C`, `participation.RandomDropout`, `participation.Deadline`): random absences
 #   average out over rounds; a deadline does not. It drops the same hospitals every round, here the
 #   largest, and the model stops serving their patients. Measure accuracy per hospital, not only pooled.
-# - **One malicious hospital** can break FedAvg, depending on the attack: here the reversed update and
-#   the NaN update did, the boosted honest update did not (one seed; boosting a *poisoned* update is how
-#   model-replacement backdoors work, Bagdasaryan et al. 2020). The coordinate-wise median, the trimmed
-#   mean and Krum resisted the attacks they could process on similar hospitals; update validation (`defences.Validated`) rejects broken and
-#   oversized updates and logs every rejection. None is free: Krum wastes data, and the robust rules
-#   can silence an honest but unusual hospital.
+# - **One malicious hospital** can break FedAvg, depending on the attack (5 seeds, paired intervals):
+#   the reversed update and the NaN update did; the boosted update ruined some seeds but not all, and
+#   the label flip cost accuracy more than AUC. Boosting a *poisoned* update is how model-replacement
+#   backdoors work (Bagdasaryan et al. 2020). The coordinate-wise median, the trimmed mean and Krum
+#   stayed within noise of their unattacked runs on similar hospitals; update validation
+#   (`defences.Validated`) rejects broken and oversized updates, logs every rejection, and caught the
+#   label flip on some seeds only. None is free: Krum wastes data, and the robust rules can silence an
+#   honest but unusual hospital.
 #
 # **Next:** [07 · Where next](07_where_next.ipynb): from `fedlite` to real federated-learning frameworks,
 # and which one to reach for when.
