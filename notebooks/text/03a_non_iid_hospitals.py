@@ -228,13 +228,13 @@ plt.show()
 #
 # ### Quantity skew and the weights $n_k/n$
 #
-# Are the weights $n_k/n$ what protects the quantity-skewed federation? They are *forced* only for FedSGD
+# It is tempting to credit the weights $n_k/n$ for that, but they are *forced* only for FedSGD
 # (notebook 02). With one epoch of batches of 16, hospital $k$ takes $\tau_k = \lceil n_k/16 \rceil$ local
 # steps: the last printed line shows the largest hospital with about half the data but 71 steps, and the
 # products $n_k\tau_k$ give it about 70 % of the say. Wang et al. (2020, FedNova) show that FedAvg then
 # converges to the optimum of an *inconsistent* objective, with hospital $k$ counted roughly in proportion
 # to $n_k\tau_k$. When every hospital holds the same mix of diagnoses, their optima nearly coincide, which
-# fits what the seeds show here; with label skew the tilt moves the model towards the large hospitals'
+# fits what the seeds show here; with label skew, the tilt pulls the model towards the large hospitals'
 # diagnoses. The weighting is a choice with consequences: $n_k/n$ gives each patient the same say, uniform
 # $1/K$ each hospital, minimax or q-FFL (Mohri et al. 2019; Li et al. 2020) the hospital served worst;
 # FedNova divides each update by its $\tau_k$.
@@ -348,9 +348,9 @@ plt.show()
 # - FedProx (+0.463 [+0.256, +0.671]) and FedAvgM (+0.486 [+0.254, +0.718]) both end above FedAvg.
 #   FedAvgM also swings more (+0.360 [0.035, 0.685]), so its final number depends on when training stops;
 #   whether FedProx is steadier than FedAvg cannot be told from noise (−0.048 [−0.322, 0.225]).
-# - FedAvgM at FedAvg's step size cannot be told from FedAvg (+0.132 [−0.063, +0.327]), and is below
-#   FedAvgM at $\eta_s = 1$ (+0.354 [0.237, 0.471]): with momentum held fixed, the gain goes with the ten-fold step.
-#   Whether plain FedAvg with a larger server step does as well is the next run to try.
+# - FedAvgM at FedAvg's step size cannot be told from FedAvg (+0.132 [−0.063, +0.327]), and FedAvgM at
+#   $\eta_s = 1$ beats it by +0.354 [0.237, 0.471]: with momentum held fixed, the gain goes with the
+#   ten-fold step. Whether plain FedAvg with a larger server step does as well is the next run to try.
 #
 # Remedies have hyper-parameters, help in some regimes and not others, and must be judged on validation
 # data, over several seeds, for the problem at hand.

@@ -423,7 +423,7 @@ print(f"FLamby's FedAvg, pooled-test accuracy (local statistics, mean of its 5 s
 # ## Recap
 #
 # - **Feature shift** (same patients, different scanners) differs in the inputs; **FedBN** keeps the
-#   batch-normalization layers local for it. One run on our mild scanners is a demonstration, not evidence.
+#   batch-normalization layers local for it. Our one run is a demonstration, not evidence.
 # - Real federations have label skew, quantity skew and feature shift **all at once**, and data recorded
 #   differently: a cholesterol of 0 meant "not measured", mostly for sick patients at two sites. Fill it
 #   in from federated statistics and flag it, rather than teach the model a site shortcut.
@@ -431,7 +431,7 @@ print(f"FLamby's FedAvg, pooled-test accuracy (local statistics, mean of its 5 s
 #   put hospitals on different scales, federated ones (from $n_k$, $\sum x$, $\sum x^2$) equal the pooled ones.
 # - On five seeds, FedAvg beats every hospital alone in AUC and comes close to pooled training, the
 #   reference. Compare with benchmarks on the same test set, metric and preprocessing: FLamby's per-centre
-#   standardization is the normalization trap, and much of its FedAvg gap.
+#   standardization is the normalization trap, which costs our FedAvg about as much as FLamby's whole gap.
 #
 # *Further reading:* FedBN (Li et al., ICLR 2021); FLamby (Ogier du Terrail et al., NeurIPS 2022).
 #
