@@ -20,8 +20,9 @@ import seeds  # noqa: E402
 def test_stored_result_is_complete(name):
     runs, meta = evidence.load(evidence.stored(name))
     assert meta["seeds"] == list(seeds.SEEDS)
-    for run in runs.values():
-        assert run.seeds == list(seeds.SEEDS) and run.final("auc").shape == (len(seeds.SEEDS),)
+    for run in runs.values():   # most store loss/accuracy/auc per round; 03a's drift runs store "agreement"
+        assert run.seeds == list(seeds.SEEDS) and run.values
+        assert all(v.ndim == 2 and v.shape[0] == len(seeds.SEEDS) for v in run.values.values()), run.name
 
 
 def test_mismatch_is_reported():

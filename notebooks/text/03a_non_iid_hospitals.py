@@ -5,28 +5,22 @@
 # > 测量它们对 FedAvg 的影响与客户端漂移（client drift），并如实检验 FedProx 与服务器动量（server momentum）等缓解方法的效果。
 #
 #
-# Notebooks 01 and 02 dealt the X-rays out to the hospitals at random, so every hospital looked like a
-# small copy of the whole dataset. Real hospitals are not like that. A children's hospital sees more
-# pneumonia than a sports clinic; a university hospital has fifty times the patients of a rural one; two
-# X-ray machines from different vendors produce different-looking images of the same lungs. Statisticians
-# call data like this **non-IID**: the hospitals' samples are not *independent and identically
-# distributed* draws from one common distribution. It is the normal case in medicine, and it is where
-# federated learning gets hard.
+# Notebooks 01 and 02 dealt the X-rays out at random, so every hospital was a small copy of the whole
+# dataset. Real hospitals are not: a children's hospital sees more pneumonia than a sports clinic, a
+# university hospital has fifty times the patients of a rural one. Such data are **non-IID**: the
+# hospitals' samples are not *independent and identically distributed* draws from one distribution. It
+# is the normal case in medicine, and where federated learning gets hard.
 #
 # **In this notebook you will**
 # - build the standard kinds of non-IID hospitals (label skew with a Dirichlet α, quantity skew,
 #   pathological shards) and see each as a heat-map;
-# - measure what each one does to FedAvg, and see *client drift*: hospitals pulling the model apart;
-# - try the remedies for drift (FedProx, server momentum; FedAdam is one line away) and judge honestly
-#   what they buy here.
+# - measure on five seeds what each does to FedAvg, and see *client drift*: hospitals pulling apart;
+# - weigh the remedies (FedProx, server momentum) honestly, with intervals.
 #
-# Hospitals whose *inputs* differ (scanners, FedBN) and four real hospitals (heart disease, the
-# normalization trap, the FLamby benchmark) are the subject of the next notebook,
-# [03b · Real hospitals](03b_real_hospitals.ipynb).
-#
-# **Time:** about 50 minutes (the notebook itself runs in under a minute).
+# **Time:** about 40 minutes (the notebook itself runs in under a minute).
 # **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb) and
-# [02 · FedAvg math](02_fedavg_math.ipynb): the round loop `run_federated` and the weights $n_k/n$.
+# [02 · FedAvg math](02_fedavg_math.ipynb): the round loop `run_federated`, the weights $n_k/n$ and local
+# steps $\tau_k$.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).
 
@@ -47,31 +41,21 @@ if "google.colab" in sys.modules:
 # | label skew | the mix of diagnoses | a children's hospital sees more pneumonia | `partition.dirichlet` |
 # | quantity skew | how many patients | a teaching hospital next to small clinics | `partition.quantity_skew` |
 # | pathological shards | each hospital sees one or two classes only | the textbook worst case | `partition.shards` |
-# | feature shift | how the inputs look | different X-ray machines and settings | `hospitals.scanner_shift` |
+# | feature shift | how the inputs look | different X-ray machines | `hospitals.scanner_shift` |
 # | natural split | all of the above at once | real hospitals, real records | `load_heart_disease()` |
 #
-# The first four are *simulated*: we cut one dataset into hospitals on purpose, so we can turn each kind of
-# difference up or down on its own. This notebook takes the first three; feature shift and the natural
-# split are in [03b · Real hospitals](03b_real_hospitals.ipynb).
-
-# %% [markdown]
-# ## The X-rays, scaled down for speed
+# The first four are *simulated*: we cut one dataset on purpose, to turn each difference up or down on
+# its own. This notebook takes the first three; the last two are in [03b](03b_real_hospitals.ipynb).
 #
-# We use PneumoniaMNIST again and five hospitals. To keep the whole notebook under a minute on a laptop,
-# we train on a random half of the training images with mini-batches of 16 (the course default is all
-# 4,708 images with batches of 32; set `HALF = False` to use them all, and each round takes about twice as
-# long).
-#
-# One warning about the numbers, once and for all: the test set is 62.5% pneumonia, so a model that
-# answers "pneumonia" for every image scores an **accuracy of 0.625** without having learned anything.
-# That is why every result below shows the **AUC** next to the accuracy: AUC measures whether the model
-# *ranks* sick patients above healthy ones, and a constant answer scores 0.5.
+# For speed we train on a random half of PneumoniaMNIST's training images with batches of 16 (`HALF =
+# False` uses them all, at twice the time per round). The test set is 62.5% pneumonia, so a constant
+# "pneumonia" answer scores **accuracy 0.625**: read the **AUC** (0.5 = coin toss) first.
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 
-from fedlite import LocalConfig, make_model, plots, run_federated
+from fedlite import LocalConfig, evidence, make_model, plots, run_federated
 from fedlite.heterogeneity import partition
 from fedlite.datasets import load_medmnist
 
@@ -86,19 +70,18 @@ print(f"training images: {len(train)} (pneumonia share {train.y.float().mean():.
 # %% [markdown]
 # ## Label skew: the Dirichlet recipe
 #
-# How do you cut a dataset into hospitals whose diagnoses are mixed *differently*, by a controllable
-# amount? The standard recipe (Yurochkin et al. 2019; Li et al. 2022, NIID-Bench) takes each class in turn and shares its images out
-# with random proportions $p = (p_1, \dots, p_K)$ drawn from a **Dirichlet distribution**
-# $\mathrm{Dir}(\alpha, \dots, \alpha)$:
+# The standard recipe (Yurochkin et al. 2019; Li et al. 2022, NIID-Bench) deals each class out with
+# random proportions $p = (p_1, \dots, p_K)$ drawn from a **Dirichlet distribution**
+# $\mathrm{Dir}(\alpha, \dots, \alpha)$: a large $\alpha$ (say 100) gives nearly equal shares, almost
+# IID; a small $\alpha$ (say 0.1) puts nearly all of a class into one or two hospitals.
 #
-# - a large concentration $\alpha$ (say 100) gives nearly equal proportions, so every hospital gets
-#   its fair share of every class: almost IID;
-# - a small $\alpha$ (say 0.1) puts nearly all of a class into one or two hospitals.
+# Two more federations. **Pathological shards** (McMahan et al. 2017): sort by label, cut into $2K$
+# shards, give each hospital two. **Quantity skew**: labels mixed fairly, only the *number* of patients
+# differs (drawn with a Dirichlet α too).
 #
-# To put a number on "how skewed", `fedlite.measure.label_skew` compares each hospital's mix of
-# diagnoses with the federation's overall mix (the total-variation distance, averaged with the weights
-# $n_k/n$): 0 means identical mixes. With two classes and a pneumonia share $p$, the largest possible
-# value is $2p(1-p)$, reached when every hospital holds a single class; the cell prints it first.
+# `fedlite.measure.label_skew` measures how far each hospital's diagnosis mix is from the federation's
+# (total-variation distance, averaged with weights $n_k/n$): 0 means identical mixes; with two classes and
+# pneumonia share $p$ the maximum is $2p(1-p)$, printed first.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -117,8 +100,7 @@ for name, c in counts.items():
     print(f"{name:16s} hospital sizes {c.sum(axis=1).tolist()!s:32s} label skew {label_skew(c):.3f}")
 
 # %% [markdown]
-# The numbers are easier to read as pictures. Each heat-map has one row per hospital and one column per
-# diagnosis; the colour and the number in a cell say how many X-rays of that kind the hospital holds.
+# As pictures: one row per hospital, one column per diagnosis, the number of X-rays in each cell.
 
 # %%
 CLASSES = ["normal", "pneumonia"]
@@ -129,41 +111,23 @@ def heatmap(c, ax=None, title=""):
     ax = plots.partition_heatmap(c, class_names=CLASSES, ax=ax, title=title)
     ax.set_yticks(range(len(c)), [f"H{k}" for k in range(len(c))])
     ax.set_ylabel("hospital")
-    ax.set_xlabel("diagnosis")
     return ax
 
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained")
-for ax, name in zip(axes, ["Dirichlet α=100", "Dirichlet α=0.5", "Dirichlet α=0.1"]):
-    heatmap(counts[name], ax, f"{name}  (skew {label_skew(counts[name]):.2f})")
+fig, axes = plt.subplots(1, 5, figsize=(16, 3.2), layout="constrained")
+for ax, name in zip(axes, ["Dirichlet α=100", "Dirichlet α=0.5", "Dirichlet α=0.1", "shards", "quantity α=0.5"]):
+    heatmap(counts[name], ax, f"{name}\n(skew {label_skew(counts[name]):.2f})")
 plt.show()
 
 # %% [markdown]
-# From left to right the rows stop looking alike. At α = 0.1 some hospitals hold almost only pneumonia
-# and others almost only normal X-rays, and the sizes are very unequal too: the Dirichlet recipe skews the
-# amounts as a side effect.
-#
-# Two more simulated federations. **Pathological shards** (McMahan et al. 2017, the paper that introduced
-# FedAvg): sort the images by label, cut them into $2K$ equal shards and give each hospital two shards at
-# random, so most hospitals see one or two classes only. **Quantity skew**: the labels are mixed fairly
-# everywhere, only the *number* of patients differs (drawn with a Dirichlet α as well).
-
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
-for ax, name in zip(axes, ["shards", "quantity α=0.5"]):
-    heatmap(counts[name], ax, f"{name}  (skew {label_skew(counts[name]):.2f})")
-plt.show()
-
-# %% [markdown]
-# With only two diagnoses, two shards can hold the same class, and then a hospital never sees the other
-# diagnosis at all. Quantity skew has almost no label skew, yet one hospital may hold a handful of
-# X-rays: FedAvg's weights $n_k/n$ make sure such a hospital gets a say in proportion to its data.
+# As α falls the rows stop looking alike, and the sizes grow unequal too: the Dirichlet recipe skews the
+# amounts as a side effect. With two diagnoses, a hospital's two shards can hold the same class. Quantity
+# skew has almost no label skew, yet one hospital holds a handful of X-rays.
 #
 # ### Try it: slide α
 #
-# `explore(alpha, seed)` draws a Dirichlet partition and its heat-map. Below is the picture for α = 0.3;
-# move the sliders (the partition is cheap, so the picture follows the slider) and watch the skew.
-# Which α makes the rows look alike? Does a different seed change the story or only the details?
+# `explore(alpha, seed)` draws a Dirichlet partition and its heat-map. Which α makes the rows look alike?
+# Does another seed change the story or only the details?
 
 # %%
 from ipywidgets import FloatLogSlider, IntSlider, interact
@@ -179,15 +143,13 @@ def explore(alpha=0.3, seed=0):
 
 
 explore()
-
-# %%
 interact(explore, alpha=FloatLogSlider(value=0.3, base=10, min=-2, max=2, step=0.1, continuous_update=False),
          seed=IntSlider(value=0, min=0, max=9, continuous_update=False));
 
 # %% [markdown]
-# **Exercise 1.** In the `"shards"` federation above, how many of the five hospitals hold X-rays of only
-# one diagnosis? Compute it from `counts["shards"]` (a hospitals × diagnoses table)
-# with code that would work for any such table.
+# **Exercise 1.** In the `"shards"` federation, how many of the five hospitals hold X-rays of only one
+# diagnosis? Compute it from `counts["shards"]` (hospitals × diagnoses) with code that works for any
+# such table.
 
 # %%
 from fedlite.exercises.nb03a import check_label_skew, check_single_class_hospitals
@@ -196,9 +158,9 @@ my_count = ...  # hint: (counts["shards"] > 0) is a table of True/False
 check_single_class_hospitals(my_count, counts["shards"])
 
 # %% [markdown]
-# **Exercise 2.** Compute the label skew of the `"Dirichlet α=0.1"` federation yourself, without
-# `label_skew`: with $p_k$ hospital $k$'s mix of diagnoses (its row of `counts`, divided by $n_k$) and
-# $p$ the federation's mix, the skew is $\sum_k \frac{n_k}{n} \cdot \frac{1}{2} \sum_c |p_{kc} - p_c|$.
+# **Exercise 2.** Compute the label skew of `"Dirichlet α=0.1"` without `label_skew`: with $p_k$
+# hospital $k$'s mix (its row of `counts` divided by $n_k$) and $p$ the federation's mix, the skew is
+# $\sum_k \frac{n_k}{n} \cdot \frac{1}{2} \sum_c |p_{kc} - p_c|$.
 
 # %%
 c = counts["Dirichlet α=0.1"]  # hospitals x diagnoses
@@ -208,75 +170,84 @@ check_label_skew(my_skew, c)
 # %% [markdown]
 # ## What skew does to FedAvg
 #
-# Now we train the same model with the same FedAvg settings on four federations of the same images:
-# IID, Dirichlet α = 0.1, shards and quantity skew. Every run starts from the same `SmallCNN` (seed 0)
-# and trains 5 rounds of one local epoch per hospital; only the way the images are dealt out differs.
-# Five rounds are few, chosen for speed (try `ROUNDS = 15` if you have a minute). This cell trains 20
-# rounds in all and is the slowest so far.
+# The same model and FedAvg settings on four federations of the same images: IID, Dirichlet α = 0.1,
+# shards and quantity skew, 5 rounds of one local epoch from the same `SmallCNN`. The cell first trains
+# seed 0 live (a **demonstration**: 20 rounds, the slowest cell so far), then loads the same runs on
+# seeds 0–4 from `fedlite/results/` (`python benchmarks/seeds.py nb03a nb03a_skew` recomputes them in a
+# few minutes; CI checks them) and plots their mean AUC with a 95 % band.
 
 # %%
+from dataclasses import replace
+
 from fedlite.data import subsets
 
 ROUNDS = 5
-fedavg_runs = {}
+seed0 = {}
 for name in ["IID", "Dirichlet α=0.1", "shards", "quantity α=0.5"]:
     model = make_model("cnn", seed=0)
-    fedavg_runs[name] = run_federated(model, subsets(train, splits[name]), test, rounds=ROUNDS,
-                                      local=LOCAL, seed=SEED, name=name, progress=False)
+    h = seed0[name] = run_federated(model, subsets(train, splits[name]), test, rounds=ROUNDS, local=LOCAL, seed=SEED,
+                      name=name, progress=False)
+    print(f"seed 0, {name:16s} final accuracy {h.final():.3f}   AUC per round "
+          + " ".join(f"{a:.2f}" for a in h.metric("auc")))
     if name == "IID":
         iid_model = model  # the trained global model; we come back to it below
-for h in fedavg_runs.values():
-    print(f"{h.name:16s} final accuracy {h.final():.3f}   AUC per round "
-          + " ".join(f"{a:.2f}" for a in h.metric("auc")))
 
-# %%
-from matplotlib.ticker import MaxNLocator
+skew, _ = evidence.load(evidence.stored("nb03a_skew"))
+remedy_seeds, _ = evidence.load(evidence.stored("nb03a"))
+federations = [skew["iid"], replace(remedy_seeds["fedavg"], name="Dirichlet alpha=0.1"), skew["shards"],
+               skew["quantity"]]
+for key in ("auc", "accuracy"):
+    print("\n" + evidence.comparison_table(federations, key, reference=skew["iid"]))
+for r in federations[1:]:  # how much the AUC swings over the last 3 rounds, paired with IID on each seed
+    swing = [np.ptp(a[:, -3:], axis=1) for a in (r.per_seed("auc"), skew["iid"].per_seed("auc"))]
+    print(f"{r.name:20s} AUC swing (best - worst, last 3 rounds) minus IID's: {evidence.paired_values(*swing)}")
+n_k = counts["quantity α=0.5"].sum(axis=1)
+tau = np.ceil(n_k / LOCAL.batch_size)
+print(f"\nquantity α=0.5: n_k/n {np.round(n_k / n_k.sum(), 2)}, steps τ_k {tau.astype(int)}, "
+      f"n_k·τ_k share {np.round(n_k * tau / (n_k * tau).sum(), 2)}")
 
-
-def curves(histories, title):
-    """Test accuracy and AUC per round, side by side, with the 'always pneumonia' accuracy marked."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.6), layout="constrained")
-    plots.learning_curves(histories, "accuracy", ax=left)
-    left.axhline(0.625, color="black", linestyle=":", linewidth=1, label="always 'pneumonia'")
-    plots.learning_curves(histories, "auc", ax=right, target=0.5)
-    right.set_ylabel("test AUC (0.5 = coin toss)")
-    for ax in (left, right):
-        ax.set_xlabel("round")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.get_legend().remove()
-    fig.legend(*left.get_legend_handles_labels(), loc="outside right center", fontsize="small")
-    fig.suptitle(title)
-    plt.show()
-
-
-curves(list(fedavg_runs.values()), "FedAvg on the same X-rays, dealt out four ways")
+fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+plots.mean_band(federations, "auc", ax=ax, baseline=0.5, baseline_label="coin toss")
+ax.set_title("FedAvg on the same X-rays, dealt out four ways (5 seeds)")
+ax.set(xlabel="round", xticks=range(1, ROUNDS + 1))
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+plt.show()
 
 # %% [markdown]
-# Read the AUC panel first (the grey dashed line at 0.5 is a coin toss). The IID federation climbs
-# steadily. Under strong label skew (α = 0.1) the curve is jagged: a round that helps is often undone by
-# the next one. The accuracy panel shows why: the global model keeps flipping between "everyone has
-# pneumonia" (0.625) and "nobody has" (0.375).
+# Read the five-seed tables, not the single run:
 #
-# The shards federation shows a subtler failure. Its AUC climbs like the IID one, so the model *ranks*
-# patients well, yet its accuracy sits on the 0.625 line: the hospitals that hold only pneumonia pull the
-# average towards that answer, and the decision threshold ends up in the wrong place. Here the threshold,
-# not the ranking, is what label skew broke. Quantity skew on its own does no harm, because the $n_k/n$
-# weights already account for it.
+# - **Label skew (α = 0.1) hurts**: final AUC −0.547 [−0.732, −0.362] below IID's. Its AUC also swings
+#   more over the last rounds (+0.179), but that interval contains 0: five seeds cannot tell the
+#   jaggedness from noise.
+# - **Shards**: in AUC, −0.168 [−0.430, +0.095] contains 0, so no difference from IID can be told from
+#   noise; yet its accuracy is 0.625 on every seed, the constant "pneumonia" answer. A model can rank
+#   patients and still have its threshold in the wrong place.
+# - **Quantity skew**: in AUC, +0.013 [−0.003, +0.029] cannot be told from IID; its accuracy is even
+#   higher (+0.134 [+0.011, +0.257]).
+# - After five rounds even IID's accuracy is unreliable (0.725 [0.604, 0.847]): judge by AUC.
+#
+# ### Quantity skew and the weights $n_k/n$
+#
+# It is tempting to credit the weights $n_k/n$ for that, but they are *forced* only for FedSGD
+# (notebook 02). With one epoch of batches of 16, hospital $k$ takes $\tau_k = \lceil n_k/16 \rceil$ local
+# steps: the last printed line shows the largest hospital with about half the data but 71 steps, and the
+# products $n_k\tau_k$ give it about 70 % of the say. Wang et al. (2020, FedNova) show that FedAvg then
+# converges to the optimum of an *inconsistent* objective, with hospital $k$ counted roughly in proportion
+# to $n_k\tau_k$. When every hospital holds the same mix of diagnoses, their optima nearly coincide, which
+# fits what the seeds show here; with label skew, the tilt pulls the model towards the large hospitals'
+# diagnoses. The weighting is a choice with consequences: $n_k/n$ gives each patient the same say, uniform
+# $1/K$ each hospital, minimax or q-FFL (Mohri et al. 2019; Li et al. 2020) the hospital served worst;
+# FedNova divides each update by its $\tau_k$.
 #
 # ## Client drift: hospitals pulling the model apart
 #
-# Why does label skew hurt? Notebook 02 gave the answer in weight space: each hospital minimizes the loss
-# on *its own* patients, so during a round's local steps each model walks towards its own hospital's
-# optimum, **client drift** (Karimireddy et al. 2020), and the average of models that walked apart is not
-# the model that fits everyone. A hospital that only sees pneumonia learns "say pneumonia"; one that only
-# sees normal X-rays learns the opposite.
-#
-# Here we look at the *directions* of the hospitals' updates. `client_drift` gives the well-trained IID
-# global model to every hospital, lets each train one local epoch, and does *not* average. It measures
-# each update $\Delta_k = w_k - w$, its cosine with the average update
-# $\Delta = \sum_k \frac{n_k}{n}\Delta_k$, and an **agreement** score
-# $\lVert\Delta\rVert / \sum_k \frac{n_k}{n}\lVert\Delta_k\rVert$ between 0 and 1: 1 when all hospitals
-# push the model the same way, near 0 when their pushes cancel out.
+# Each hospital minimizes the loss on *its own* patients, so during a round's local steps each model walks
+# towards its own optimum: **client drift** (Karimireddy et al. 2020, SCAFFOLD). `client_drift` gives the
+# trained IID global model to every hospital, lets each train one local epoch, and does *not* average. It
+# measures each update $\Delta_k = w_k - w$, its cosine with the average $\Delta = \sum_k
+# \frac{n_k}{n}\Delta_k$, and an **agreement** $\lVert\Delta\rVert / \sum_k \frac{n_k}{n}\lVert\Delta_k\rVert$:
+# 1 when all hospitals push the same way, near 0 when their pushes cancel. Seed 0 live, then the
+# agreement on five seeds from the stored results.
 
 # %%
 from fedlite.measure import client_drift
@@ -289,16 +260,17 @@ for name in ["IID", "Dirichlet α=0.1"]:
     for state in drift[name].states:  # each hospital's locally trained model, before averaging
         probe.load_state_dict(state)
         says_pneumonia[name].append((predict(probe, test.x).argmax(1) == 1).float().mean().item())
-    print(f"{name:16s} agreement {drift[name].agreement:.2f}   cosines "
+    print(f"seed 0, {name:16s} agreement {drift[name].agreement:.2f}   cosines "
           + " ".join(f"{c:+.2f}" for c in drift[name].cosines))
+print(evidence.comparison_table([skew["drift_iid"], skew["drift_dirichlet"]], "agreement",
+                                reference=skew["drift_iid"]))
 
-# %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4), layout="constrained")
 names = [f"H{k}" for k in range(K)]
 plots.client_bars({n: d.cosines for n, d in drift.items()}, client_names=names, ax=left,
                   ylabel="cosine(Δ_k, average Δ)")
 left.axhline(0, color="black", linewidth=0.8)
-left.set_title("Do the hospitals push the same way?")
+left.set_title("Do the hospitals push the same way? (seed 0)")
 plots.client_bars(says_pneumonia, client_names=names, ax=right, ylabel="share of test X-rays")
 right.axhline(test.y.float().mean().item(), color="black", linestyle=":", linewidth=1,
               label="true pneumonia share")
@@ -309,115 +281,98 @@ for ax in (left, right):
 plt.show()
 
 # %% [markdown]
-# With IID hospitals all updates point roughly the way of the average (every cosine is clearly positive;
-# one local epoch of mini-batch noise keeps them below 1), and every local model still says "pneumonia"
-# at a sensible rate. With α = 0.1 the hospitals holding only, or almost only, normal X-rays (H1, H3 and
-# H4 in the heat-map) push in the *opposite* direction: negative cosines. The two large hospitals with
-# (almost) a single diagnosis end their one local epoch giving the same answer for nearly every test
-# X-ray: H2 (only pneumonia) says "pneumonia", H4 (almost only normal) says "normal". The agreement
-# score printed above the plot sums this up in one number per federation.
+# In the seed-0 run, every IID cosine is clearly positive, while under α = 0.1 the hospitals holding
+# (almost) only normal X-rays push the *opposite* way (negative cosines), and the large single-diagnosis
+# hospitals' local models give one answer for nearly every X-ray (right panel). On five seeds, label skew
+# lowers the agreement by −0.455 [−0.596, −0.313]: the updates partly cancel in the average. Together with the lower AUC this
+# fits client drift as the mechanism, as in the literature; our runs show the two together, not that one
+# causes the other.
 #
 # ## Remedies, and what they buy here
 #
-# Three families of fixes attack the problem at different places in the round loop:
-#
 # - **FedProx** (Li et al. 2020) changes *local training*: each hospital minimizes
-#   $F_k(w) + \frac{\mu}{2}\lVert w - w_{\text{global}}\rVert^2$, so a local model is pulled back towards
-#   the global model it started from and cannot drift far. In `fedlite`: `LocalConfig(mu=...)`.
-# - **Server momentum, FedAvgM** (Hsu et al. 2019) and **FedAdam** (Reddi et al. 2021) change the
-#   *server step*: the averaged update $\Delta$ is treated as a gradient and fed to momentum or Adam,
-#   which smooths the global model's path across rounds. In `fedlite`: `server_optimizer=ServerMomentum(...)` or
-#   `server_optimizer=ServerAdam(...)`.
-# - **FedBN** (Li et al. 2021) targets *feature shift* rather than label skew; it is in notebook 03b.
+#   $F_k(w) + \frac{\mu}{2}\lVert w - w_t\rVert^2$, so a local model cannot drift far from the global one.
+#   In `fedlite`: `LocalConfig(mu=...)`.
+# - **Server momentum, FedAvgM** (Hsu et al. 2019) and **FedAdam** (Reddi et al. 2021) change the *server
+#   step*: the averaged update is fed to momentum or Adam. In `fedlite`:
+#   `server_optimizer=ServerMomentum(...)` or `ServerAdam(...)`.
 #
-# We run FedProx and FedAvgM on the hardest federation, α = 0.1, with common settings (μ = 0.1; server
-# learning rate 1 with momentum 0.9), chosen beforehand and not tuned on our test set. The FedAvg run is
-# the one from above. Mind what server momentum does to the step size: once the averaged update keeps
-# a direction, momentum $\beta$ accumulates it to about $1/(1-\beta)$ times its size, so server learning
-# rate 1 with $\beta = 0.9$ takes steps up to **10 times** FedAvg's. Hsu et al. tune the effective rate
-# $\eta_s/(1-\beta)$; a fair comparison at FedAvg's step size uses $\eta_s = 0.1$. The five-seed results
-# further down include both. (To keep the notebook fast we leave FedAdam to you: add
-# `"FedAdam": dict(local=LOCAL, server_optimizer=ServerAdam(lr=0.01))` to `remedies` and run the cell again.)
+# We run both on α = 0.1 with common settings chosen beforehand (μ = 0.1; server learning rate
+# $\eta_s = 1$, momentum $\beta = 0.9$). Mind the step size: once the averaged update keeps a direction,
+# momentum accumulates it to about $1/(1-\beta)$ times its size, so $\eta_s = 1$, $\beta = 0.9$ takes
+# steps up to **10 times** FedAvg's; at FedAvg's step size, $\eta_s = 0.1$. Seed 0 live (a demonstration),
+# with the mean AUC over the last three rounds and its spread (best - worst).
 
 # %%
-from dataclasses import replace
-
-from fedlite import History, ServerAdam, ServerMomentum  # ServerAdam: for your own FedAdam run
+from fedlite import ServerAdam, ServerMomentum
 
 skewed = subsets(train, splits["Dirichlet α=0.1"])
 remedies = {"FedProx μ=0.1": dict(local=replace(LOCAL, mu=0.1)),
             "FedAvgM": dict(local=LOCAL, server_optimizer=ServerMomentum(lr=1.0, momentum=0.9))}
-remedy_runs = [History("FedAvg", fedavg_runs["Dirichlet α=0.1"].rounds)]
+# FedAdam is one line away: add "FedAdam": dict(local=LOCAL, server_optimizer=ServerAdam(lr=0.01))
+remedy_runs = {"FedAvg": seed0["Dirichlet α=0.1"]}  # the run from above
 for name, settings in remedies.items():
-    remedy_runs.append(run_federated(make_model("cnn", seed=0), skewed, test, rounds=ROUNDS, seed=SEED,
-                                     name=name, progress=False, **settings))
-curves(remedy_runs, "Remedies on Dirichlet α=0.1 hospitals (FedAvg for reference)")
-
-# %% [markdown]
-# A single final number hides the jaggedness, so the next cell prints two: the mean AUC over the last
-# three rounds (is the model good?) and the gap between the best and worst of those three rounds (is it
-# stable?).
-
-# %%
-for h in remedy_runs:
+    remedy_runs[name] = run_federated(make_model("cnn", seed=0), skewed, test, rounds=ROUNDS, seed=SEED,
+                                      name=name, progress=False, **settings)
+for name, h in remedy_runs.items():
     last = np.array(h.metric("auc")[-3:])
-    print(f"{h.name:14s} mean AUC, last 3 rounds {last.mean():.3f}   best - worst {last.max() - last.min():.3f}"
+    print(f"seed 0, {name:14s} mean AUC, last 3 rounds {last.mean():.3f}   best - worst {np.ptp(last):.3f}"
           f"   final accuracy {h.final():.3f}")
 
 # %% [markdown]
-# Compare each remedy with the FedAvg row (one run: a demonstration). In this run FedProx's proximal
-# term damps the swings most; a plausible reason is that it attacks the cause (local models may not wander
-# far from the global one), but one run cannot establish it. Server momentum works on the *averaged*
-# update; when the hospitals' updates largely cancel, there is little consistent direction for momentum
-# to build on, and it can carry a bad step further. (FedAdam works on the same averaged update; try it and compare.) And look at the
-# accuracy column: even the steadiest run has not fixed its decision threshold yet. It ranks well, but
-# would still need more rounds, or a threshold chosen on validation data, before anyone used its yes/no
-# answers.
-#
-# That was one seed: a demonstration. Does any remedy really beat FedAvg here? `benchmarks/seeds.py`
-# ran FedAvg, FedProx, FedAvgM as above, and FedAvgM at FedAvg's effective step ($\eta_s = 0.1$) on
-# 5 seeds each (the seed sets the initial weights and the batch order; the hospitals stay the same) and
-# stored every round in `fedlite/results/nb03a.json`; CI re-runs it (`python benchmarks/seeds.py nb03a`,
-# about 2 minutes of CPU). The table gives each method's final AUC and its paired difference to FedAvg.
+# One run cannot rank remedies. `benchmarks/seeds.py` ran FedAvg, FedProx, FedAvgM as above, and FedAvgM
+# at FedAvg's step ($\eta_s = 0.1$), on seeds 0–4 (stored in `fedlite/results/nb03a.json`, checked by
+# CI). The table gives each final AUC and its paired difference to FedAvg; the lines below, each
+# remedy's AUC swing over the last three rounds minus FedAvg's, paired.
 
 # %%
-from fedlite import evidence
-
-remedy_seeds, _ = evidence.load(evidence.stored("nb03a"))
-print(evidence.comparison_table(list(remedy_seeds.values()), "auc", reference=remedy_seeds["fedavg"]))
-swing = {name: (lambda a: (a[:, -3:].max(1) - a[:, -3:].min(1)))(r.per_seed("auc")) for name, r in remedy_seeds.items()}
-print("\nbest - worst AUC over the last 3 rounds, mean over seeds:",
-      {r.name: round(float(swing[k].mean()), 3) for k, r in remedy_seeds.items()})
+methods = list(remedy_seeds.values())
+print(evidence.comparison_table(methods, "auc", reference=remedy_seeds["fedavg"]))
+for r in methods[1:]:
+    swing = [np.ptp(a[:, -3:], axis=1) for a in (r.per_seed("auc"), remedy_seeds["fedavg"].per_seed("auc"))]
+    print(f"{r.name:26s} swing minus FedAvg's: {evidence.paired_values(*swing)}")
+print("FedAvgM lr=1 minus lr=0.1, final AUC:",
+      evidence.paired_difference(remedy_seeds["fedavgm"], remedy_seeds["fedavgm_same_step"]))
+fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
+plots.mean_band(methods, "auc", ax=ax, baseline=0.5, baseline_label="coin toss")
+ax.set_title("Remedies on Dirichlet α=0.1 hospitals (5 seeds)")
+ax.set(xlabel="round", xticks=range(1, ROUNDS + 1))
+ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5))
+plt.show()
 
 # %% [markdown]
-# Read the last column: where a paired interval contains 0, these 5 seeds and 5 rounds cannot tell that
-# remedy from FedAvg, whatever the single run above suggested. Three things stand out. FedAvg's final
-# AUC on these hospitals is itself a lottery (its interval is wide, and its mean can sit below 0.5:
-# after five rounds the global model may rank patients *backwards*, swinging with whichever hospitals
-# dominated the last step). FedProx and FedAvgM as configured above both end above FedAvg, with paired
-# intervals that exclude 0, unlike what the single run suggested for FedAvgM; but FedAvgM also swings
-# the most over the last three rounds (the printed best - worst), so its final number depends on when
-# training stops, while FedProx is both better and steadier than FedAvg here. And FedAvgM at
-# FedAvg's own effective step ($\eta_s = 0.1$) cannot be told from FedAvg: on this evidence, the gain of
-# "FedAvgM" here goes with its ten-fold larger step, not with momentum as such. (A larger server step
-# for plain FedAvg would be the next run to try.) That is a real lesson, not a failure of the
-# code: remedies have hyper-parameters, help in some regimes and not others, and must be judged on
-# validation data, over several seeds, for the problem at hand.
+# What five seeds support, at this budget of 5 rounds:
+#
+# - FedAvg's final AUC here is a lottery: 0.354 [0.170, 0.539], below 0.5 on average (after five rounds
+#   the model may rank patients *backwards*).
+# - FedProx (+0.463 [+0.256, +0.671]) and FedAvgM (+0.486 [+0.254, +0.718]) both end above FedAvg.
+#   FedAvgM also swings more (+0.360 [0.035, 0.685]), so its final number depends on when training stops;
+#   whether FedProx is steadier than FedAvg cannot be told from noise (−0.048 [−0.322, 0.225]).
+# - FedAvgM at FedAvg's step size cannot be told from FedAvg (+0.132 [−0.063, +0.327]), and FedAvgM at
+#   $\eta_s = 1$ beats it by +0.354 [0.237, 0.471]: with momentum held fixed, the gain goes with the
+#   ten-fold step. Whether plain FedAvg with a larger server step does as well is the next run to try.
+#
+# Remedies have hyper-parameters, help in some regimes and not others, and must be judged on validation
+# data, over several seeds, for the problem at hand.
 
 # %% [markdown]
 # ## Recap
 #
 # - Hospitals differ in their **diagnosis mix** (label skew), their **size** (quantity skew) and their
-#   **inputs** (feature shift, e.g. scanners); real federations have all of these at once.
-# - A Dirichlet α controls label skew: small α, few diagnoses per hospital. Quantity skew alone is handled
-#   by FedAvg's $n_k/n$ weights; strong label skew makes FedAvg jagged.
-# - The cause is **client drift**: local models move towards their own hospital's answer, and their
-#   updates partly cancel in the average.
-# - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step. Neither is
-#   free or universal: judge them on your data.
+#   **inputs** (feature shift); real federations have all of these at once.
+# - A Dirichlet α controls label skew. On five seeds, α = 0.1 lowers FedAvg's AUC far below IID's; shards
+#   and quantity skew cannot be told from IID in AUC at this budget.
+# - The weights $n_k/n$ are forced only for FedSGD: with $\tau_k \propto n_k$ local steps FedAvg optimizes
+#   an inconsistent objective (FedNova), and $n_k/n$, uniform or minimax/q-FFL weights are choices.
+# - Label skew lowers the agreement of the hospitals' updates: **client drift**.
+# - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step, whose size
+#   matters. Judge them on several seeds, on your data.
 #
-# **Next:** [03b · Real hospitals](03b_real_hospitals.ipynb): hospitals with different scanners and
-# FedBN, four real heart-disease hospitals, the normalization trap, and the FLamby benchmark.
+# *Further reading:* SCAFFOLD (Karimireddy et al. 2020) corrects drift with control variates; FedNova
+# (Wang et al. 2020) normalizes by $\tau_k$; NIID-Bench (Li et al. 2022) compares these methods at scale.
+#
+# **Next:** [03b · Real hospitals](03b_real_hospitals.ipynb): scanners and FedBN, four real
+# heart-disease hospitals, the normalization trap, and the FLamby benchmark.
 #
 # *The datasets are for teaching only: not for clinical use.*
 #

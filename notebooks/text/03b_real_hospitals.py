@@ -4,10 +4,10 @@
 # > **中文摘要：**先看特征分布偏移（feature shift）：五家医院使用不同的 X 光机，FedBN 把批归一化层留在本地；再看四家真实心脏病医院的自然划分（natural split）。
 # > 用联邦统计（federated statistics）完成标准化、避开“归一化陷阱”，并把集中式、仅本地与联邦训练的结果与 FLamby 基准对比。
 #
-# Notebook 03a cut one X-ray dataset into hospitals whose *diagnoses* differ. Here the hospitals'
-# *inputs* differ: first simulated X-ray machines, then a *natural* split, four real hospitals whose
-# patients were recorded differently, where label skew, quantity skew and feature shift all arrive at
-# once. Both parts are about normalization: inside the model (FedBN) and of the features themselves.
+# Notebook 03a cut one X-ray dataset into hospitals whose *diagnoses* differ. Here the *inputs* differ:
+# first simulated X-ray machines, then a *natural* split, four real hospitals where label skew, quantity
+# skew and feature shift arrive at once. Both parts are about normalization: inside the model (FedBN)
+# and of the features themselves.
 #
 # **In this notebook you will**
 # - see feature shift (five hospitals, five scanners) and FedBN, which keeps normalization local;
@@ -15,10 +15,10 @@
 #   feature statistics is itself a federated question;
 # - compare pooled, local-only and federated training with the published FLamby benchmark.
 #
-# **Time:** about 50 minutes (the notebook itself runs in under a minute).
-# **Prerequisites:** [01 · Centralized vs federated](01_centralized_vs_federated.ipynb),
-# [02 · FedAvg math](02_fedavg_math.ipynb) and [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb):
-# `run_federated`, the weights $n_k/n$, label and quantity skew.
+# **Time:** about 45 minutes (the notebook itself runs in under a minute).
+# **Prerequisites:** [01](01_centralized_vs_federated.ipynb), [02](02_fedavg_math.ipynb) and
+# [03a · Non-IID hospitals](03a_non_iid_hospitals.ipynb): `run_federated`, the weights $n_k/n$, label and
+# quantity skew, and reading a five-seed table.
 # **Symbols and terms:** the [notation card](../docs/notation.md) and the bilingual
 # [glossary · 术语表](../docs/glossary.md).
 
@@ -34,9 +34,9 @@ if "google.colab" in sys.modules:
 # %% [markdown]
 # ## The X-rays and five hospitals
 #
-# The first part uses PneumoniaMNIST and five hospitals with the settings of notebook 03a: a random
-# half of the training images (`HALF = False` uses them all), mini-batches of 16, `ROUNDS` rounds of one
-# local epoch. The test set is 62.5% pneumonia, so read the AUC (0.5 = coin toss) next to the accuracy.
+# The first part uses PneumoniaMNIST and five hospitals with 03a's settings: half the training images
+# (`HALF = False` uses them all), mini-batches of 16, `ROUNDS` rounds of one local epoch. The test set is
+# 62.5% pneumonia, so read the AUC (0.5 = coin toss) next to the accuracy.
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,10 +56,9 @@ LOCAL = LocalConfig(lr=0.02, momentum=0.9, batch_size=16)
 # %% [markdown]
 # ## Feature shift and FedBN
 #
-# In this first part the hospitals have the same mix of patients but different **scanners**. `make_hospitals(...,
-# skew="scanner")` deals the X-rays out at random, then passes each hospital's images through that
-# hospital's own fixed gamma, contrast, brightness, blur and noise. Here is one test X-ray as the five
-# scanners show it.
+# Here the hospitals have the same mix of patients but different **scanners**: `make_hospitals(...,
+# skew="scanner")` deals the X-rays out at random, then passes each hospital's images through its own
+# fixed gamma, contrast, brightness, blur and noise. One test X-ray as the five scanners show it:
 
 # %%
 from fedlite.data import Data
@@ -75,18 +74,15 @@ for k, ax in enumerate(axes):
 plt.show()
 
 # %% [markdown]
-# A model trained across these hospitals must cope with five kinds of pixel statistics. **FedBN** (Li,
-# Jiang, Zhang, Kamp & Dou, ICLR 2021) uses a model with batch-normalization layers, which standardize
-# the activations with running means and variances and then rescale them, and keeps exactly those
-# layers **local**: each hospital keeps its own normalization, everything else is averaged as usual. In
-# `fedlite`: `make_model("cnn", seed=0, norm=True)` adds the BatchNorm layers, and
-# `local_keys=batchnorm_keys(model)` keeps them at home: those tensors are never sent, no update hook or
-# aggregator sees them, and the byte counts leave them out.
+# **FedBN** (Li et al., ICLR 2021) uses a model with batch-normalization layers (they standardize the
+# activations with running means and variances, then rescale them) and keeps exactly those layers
+# **local**: each hospital keeps its own normalization, everything else is averaged. In `fedlite`,
+# `make_model("cnn", seed=0, norm=True)` adds the BatchNorm layers and `local_keys=batchnorm_keys(model)`
+# keeps them at home: never sent, never seen by hooks or the aggregator, not counted in bytes.
 #
-# Because FedBN gives every hospital its own model, each hospital must be tested on *its own* scanner's
-# images: `client_tests[k]` is the test set as hospital $k$'s scanner shows it (every second test image,
-# to halve the evaluation time). We compare FedAvg and FedBN with the same BatchNorm model, `ROUNDS`
-# rounds each.
+# Since every hospital then has its own model, hospital $k$ is tested on the test set as *its* scanner
+# shows it (`client_tests[k]`; every second test image, for speed). FedAvg and FedBN, same BatchNorm
+# model, `ROUNDS` rounds each:
 
 # %%
 from fedlite import batchnorm_keys
@@ -104,8 +100,6 @@ for name, h in bn_runs.items():
     print(f"{name:7s} per-hospital AUC " + " ".join(f"{a:.3f}" for a in h.client_metric("auc")[-1])
           + f"   mean accuracy {np.mean(h.client_metric('accuracy')[-1]):.3f}"
           + f"   mean AUC {np.mean(h.client_metric('auc')[-1]):.3f}")
-
-# %%
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.4), layout="constrained")
 for ax, key in [(left, "accuracy"), (right, "auc")]:
     plots.client_bars({n: h.client_metric(key)[-1] for n, h in bn_runs.items()},
@@ -119,16 +113,15 @@ fig.suptitle(f"Each hospital's model on its own scanner's test images, after {RO
 plt.show()
 
 # %% [markdown]
-# Read the bars hospital by hospital. On our simulated scanners FedBN's effect is modest and not uniform:
-# the bars show which hospitals gained and which lost, and the two means printed above the plot need not
-# even agree on the direction. Two honest reasons: our scanner shifts are mild for a CNN whose BatchNorm layers
-# already standardize every training batch with that batch's own statistics, and our runs are short.
-# FedBN was designed for, and evaluated on, real multi-site images whose differences go well beyond a
-# gamma curve and a little blur.
+# This is one seed, a **demonstration**: it shows how to run and read FedBN, not whether it helps. The
+# printed per-hospital AUCs differ in both directions and the two means by less than 0.01; one run cannot
+# tell that from the noise of the seed. A claim would need five seeds and a paired interval, as below. FedBN
+# was evaluated on real multi-site images (Li et al. 2021), whose differences go well beyond a gamma
+# curve and a little blur.
 #
-# **Exercise 1.** Five hospitals serve the same population and see the same mix of diagnoses, but each has
-# a different X-ray machine. Which remedy from notebooks 03a and 03b targets exactly this situation? Answer
-# with one of `"fedprox"`, `"fedavgm"`, `"fedadam"`, `"fedbn"`.
+# **Exercise 1.** Five hospitals see the same mix of diagnoses, but each has a different X-ray machine.
+# Which remedy from 03a and 03b targets exactly this? One of `"fedprox"`, `"fedavgm"`, `"fedadam"`,
+# `"fedbn"`.
 
 # %%
 from fedlite.exercises.nb03b import check_federated_mean, check_remedy
@@ -139,14 +132,12 @@ check_remedy(my_remedy)
 # %% [markdown]
 # ## A natural split: four heart-disease hospitals
 #
-# Simulations let us turn one kind of difference up at a time. Real federations have all of them at
-# once. The UCI Heart Disease data (donated to the UCI repository in 1988) come from four sites: the
-# Cleveland Clinic, the Hungarian Institute of Cardiology in Budapest, the university hospitals of Zürich
-# and Basel (Switzerland), and the VA Medical Center in Long Beach. FLamby (Ogier du Terrail et al.,
-# NeurIPS 2022 Datasets and Benchmarks) turned them into a federated benchmark, Fed-Heart-Disease: 13
-# features per patient (age, sex, blood pressure, cholesterol, chest-pain type, ...) and the label "any
-# heart disease". `fedlite` reproduces FLamby's preprocessing and train/test split exactly, but leaves
-# the features raw.
+# The UCI Heart Disease data (1988) come from four sites: the Cleveland Clinic, the Hungarian Institute
+# of Cardiology in Budapest, the university hospitals of Zürich and Basel (Switzerland), and the VA
+# Medical Center in Long Beach. FLamby (Ogier du Terrail et al., NeurIPS 2022) made them a federated
+# benchmark, Fed-Heart-Disease: 13 features per patient (age, sex, blood pressure, cholesterol, chest-pain
+# type, ...) and the label "any heart disease". `fedlite` reproduces FLamby's preprocessing and
+# train/test split, but leaves the features raw.
 
 # %%
 from fedlite.datasets import load_heart_disease
@@ -157,26 +148,12 @@ HOSPITALS = list(heart)
 raw_train = [heart[h]["train"] for h in HOSPITALS]
 raw_test = [heart[h]["test"] for h in HOSPITALS]
 CHOL = HEART_FEATURES.index("chol")
-print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'disease share':>14s} {'mean cholesterol':>17s}")
+print(f"{'hospital':12s} {'train':>5s} {'test':>5s} {'disease share':>14s} {'test disease':>13s} "
+      f"{'mean cholesterol':>17s}")
 for h, tr, te in zip(HOSPITALS, raw_train, raw_test):
-    print(f"{h:12s} {len(tr):5d} {len(te):5d} {tr.y.float().mean().item():14.2f} "
+    print(f"{h:12s} {len(tr):5d} {len(te):5d} {tr.y.float().mean().item():14.2f} {te.y.float().mean().item():13.2f} "
           f"{tr.x[:, CHOL].mean().item():17.1f}")
-
-# %% [markdown]
-# Everything is different at once: the sizes (quantity skew), the disease share (label skew; the Swiss
-# training split has no healthy patient at all), and the features themselves. Switzerland's mean
-# cholesterol printed above is no typo: the Swiss sites recorded cholesterol as 0 for every patient. In the
-# original data that is how "not measured" was written down, and not only in Switzerland.
-#
-# ### A missing value is not a measurement
-#
-# Left as it is, "0 mg/dl" is an impossible value that marks where a patient was treated, and, as the
-# next cell counts, the patients without a measurement are far more often sick than the others. A model
-# would happily learn "cholesterol 0 means disease": a shortcut through the site, not medicine.
-
-# %%
-from fedlite.heterogeneity.normalize import federated_observed_mean, impute_missing
-
+print()
 for h in HOSPITALS:
     both_y = np.concatenate([heart[h]["train"].y.numpy(), heart[h]["test"].y.numpy()])
     both_chol = np.concatenate([heart[h]["train"].x[:, CHOL].numpy(), heart[h]["test"].x[:, CHOL].numpy()])
@@ -190,21 +167,31 @@ print(f"all hospitals: {all_y[all_missing].mean():.0%} diseased without a choles
       f"{all_y[~all_missing].mean():.0%} with one")
 
 # %% [markdown]
-# So we treat 0 as **missing**: each hospital replaces it with the mean of the *measured* values, computed
-# the federated way (every hospital sends the sum and the count of its measured values,
-# `federated_observed_mean`), and a new 0/1 feature `chol_missing` records that the value was filled in
-# (`impute_missing`, the missing-indicator method). The model can still use "not measured" (it is still
-# information, and here it still points at Switzerland), but it no longer sees a fake measurement of
-# 0 mg/dl. Every result below uses the imputed features.
+# Everything differs at once: sizes (quantity skew), disease shares (label skew; the Swiss training
+# split has no healthy patient) and the features. Switzerland's mean cholesterol of 0.0 is no typo: 0 is
+# how "not measured" was written down, for every Swiss patient and some at the VA.
+#
+# ### A missing value is not a measurement
+#
+# Left as it is, "0 mg/dl" is an impossible value that marks the site, and the patients without a
+# measurement are far more often sick (the last printed line). A model would happily learn "cholesterol 0
+# means disease": a shortcut through the site, not medicine. So we treat 0 as **missing**: it is replaced
+# by the mean of the *measured* training values, computed the federated way (each hospital sends the sum
+# and count of its measured values: `federated_observed_mean`), and a new 0/1 feature `chol_missing`
+# records that it was filled in (`impute_missing`, the missing-indicator method). "Not measured" stays
+# information, but no longer a fake measurement. Every result below uses the imputed features.
 
 # %%
+from fedlite.heterogeneity.normalize import federated_observed_mean, impute_missing
+
 fill = federated_observed_mean(raw_train, CHOL)
 raw_train = [impute_missing(d, CHOL, fill) for d in raw_train]
 raw_test = [impute_missing(d, CHOL, fill) for d in raw_test]
 FEATURES = (*HEART_FEATURES, "chol_missing")
 print(f"missing cholesterol filled with {fill:.0f} mg/dl (federated mean of the measured training values); "
       f"{len(FEATURES)} features now")
-#
+
+# %% [markdown]
 # ### The normalization trap
 #
 # Logistic regression needs standardized features, $x' = (x - \text{mean}) / \text{std}$, or the
@@ -219,11 +206,13 @@ print(f"missing cholesterol filled with {fill:.0f} mg/dl (federated mean of the 
 #    \text{std} = \sqrt{\frac{\sum_k q_k}{N} - \text{mean}^2}. $$
 #
 # That is `fedlite.heterogeneity.normalize.federated_mean_std`. The next cell shows what the hospitals
-# send for the age column, then checks the federated statistics against the pooled ones (computed here, on purpose
-# and only once, the forbidden way).
+# send for the age column, checks the federated statistics against the pooled ones (computed here, once,
+# the forbidden way), standardizes every hospital with them, and checks the whole pipeline against the
+# package's `heart_hospitals()`, which later notebooks use.
 
 # %%
 from fedlite.data import pool
+from fedlite.datasets.heart import heart_hospitals
 from fedlite.heterogeneity.normalize import federated_mean_std, local_mean_std, standardize, summary_stats
 
 AGE = HEART_FEATURES.index("age")
@@ -235,14 +224,19 @@ fed_mean, fed_std = federated_mean_std(raw_train)
 pooled_mean, pooled_std = local_mean_std(pool(raw_train))  # needs everyone's rows: the leak
 print(f"largest difference, federated vs pooled: mean {(fed_mean - pooled_mean).abs().max():.2e}, "
       f"std {(fed_std - pooled_std).abs().max():.2e}")
+trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
+tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
+package = heart_hospitals(heart)  # the same steps, as the package runs them
+gap = max((a.x - b.x).abs().max().item() for a, b in zip(trains + tests, package.trains + package.tests))
+print(f"largest difference from heart_hospitals(): {gap:.2e}")
 
 # %% [markdown]
-# The federated statistics equal the pooled ones to float32 precision, and no row left a hospital.
-# (The sums themselves still say something about a hospital; secure aggregation, in notebook 05, hides
-# even those from the server.)
+# The federated statistics equal the pooled ones (both differences print as 0), no row left a hospital,
+# and our step-by-step features are the package's. (The sums still say something about a hospital;
+# secure aggregation, in notebook 05, hides even those.)
 #
-# **Exercise 2.** The hospitals report, for the age column, the pairs $(n_k, s_k)$ in `age_shares`. Compute
-# the federated mean age from those pairs alone.
+# **Exercise 2.** The hospitals report, for the age column, the pairs $(n_k, s_k)$ in `age_shares`.
+# Compute the federated mean age from those pairs alone.
 
 # %%
 age_shares = [(summary_stats(d)[0], summary_stats(d)[1][AGE].item()) for d in raw_train]
@@ -250,9 +244,9 @@ my_mean_age = ...  # use only age_shares
 check_federated_mean(my_mean_age, age_shares)
 
 # %% [markdown]
-# What if each hospital simply standardized with its *own* statistics (`local_mean_std`)? That is
-# private too, but then the same raw value means different things at different hospitals. The heat-map
-# shows how far each hospital's own mean sits from the pooled mean, in pooled standard deviations.
+# What if each hospital standardized with its *own* statistics (`local_mean_std`)? Private too, but then
+# the same raw value means different things at different hospitals. The heat-map shows how far each
+# hospital's own mean sits from the pooled mean, in pooled standard deviations.
 
 # %%
 local_stats = [local_mean_std(d) for d in raw_train]
@@ -269,70 +263,93 @@ ax.set_title("How far each hospital's own feature means are from the federation'
 plt.show()
 
 # %% [markdown]
-# Most features differ by a fraction of a standard deviation, which is ordinary between-hospital
-# variation. Switzerland stands out in the two cholesterol columns: every Swiss value was filled in, so
-# its own standard deviation is 0, and local standardization would turn both "filled in" and the filled
-# value into "perfectly average" for the Swiss hospital, and into something else everywhere else. With
-# the federated statistics, every hospital maps the same raw value to the same input.
+# Most offsets are a fraction of a standard deviation: ordinary between-hospital variation. Switzerland
+# stands out in the two cholesterol columns: every Swiss value was filled in, so its own standard
+# deviation is 0, and local standardization would make "filled in" look "perfectly average" there and
+# like something else everywhere else. Federated statistics map the same raw value to the same input
+# at every hospital.
 #
 # ### Pooled, local-only and FedAvg, side by side
 #
-# Now the comparison FLamby makes, with the same model (logistic regression, as in FLamby) and the same
+# Now the comparison FLamby makes, with one model (logistic regression, as in FLamby) and the same
 # federated standardization for everyone:
 #
-# - **pooled**: all four training sets in one place (the reference; not necessarily the best model, as
-#   the seeds below show);
-# - **local-only**: each hospital trains alone on its own patients;
+# - **pooled**: all four training sets in one place (the reference to measure against);
+# - **local-only**: each hospital trains alone on its own patients (`run_local_only`, which returns
+#   each hospital's model);
 # - **FedAvg**: the four hospitals train together, 30 rounds of one local epoch.
 #
-# Every model is tested on the **pooled test set** (all four hospitals' test splits together) and on each
-# hospital's own test split. Plain SGD with batches of 16 and learning rate 0.05 for all runs: 30 epochs
-# of a few hundred rows each take a second or two. First one seed, to look at the details; then the same
-# on five seeds, to see which differences are larger than the noise.
+# Plain SGD, batches of 16, learning rate 0.05, 30 epochs (or rounds) each, on seeds 0 to 4 (the seed
+# sets the initial weights and the batch order): a few seconds in all. The tables give the pooled-test
+# AUC and accuracy with 95 % intervals, and the **paired** difference of each option to FedAvg on the
+# same seeds (`fedlite.evidence`).
 
 # %%
-from fedlite import evaluate, run_centralized
+from fedlite import History, evaluate, evidence, run_centralized, run_local_only
+from fedlite.history import Round
 
-trains = [standardize(d, fed_mean, fed_std) for d in raw_train]
-tests = [standardize(d, fed_mean, fed_std) for d in raw_test]
 pooled_test = pool(tests)
 HEART_LOCAL = LocalConfig(lr=0.05, batch_size=16)
 
 
+def logreg(seed):
+    return make_model("logreg", seed=seed, in_features=len(FEATURES))
+
+
+def heart_runs(seed):
+    """Pooled, each hospital alone, and FedAvg on one seed: ({name: History}, {name: trained model})."""
+    models = {"pooled": logreg(seed)}
+    runs = {"pooled": run_centralized(models["pooled"], pool(trains), pooled_test, epochs=30, local=HEART_LOCAL,
+                                      seed=seed, progress=False)}
+    alone, local_models = run_local_only(logreg(seed), trains, pooled_test, epochs=30, local=HEART_LOCAL,
+                                         seed=seed, progress=False)
+    for k, h in enumerate(HOSPITALS):  # hospital k's own model, tested on the pooled test set
+        models[f"local: {h}"] = local_models[k]
+        runs[f"local: {h}"] = History(f"local: {h}", [Round(r.round, r.clients[k]) for r in alone.rounds])
+    models["FedAvg"] = logreg(seed)
+    runs["FedAvg"] = run_federated(models["FedAvg"], trains, pooled_test, rounds=30, local=HEART_LOCAL,
+                                   seed=seed, progress=False)
+    return runs, models
+
+
+per_seed = [heart_runs(seed) for seed in evidence.DEFAULT_SEEDS]
+seeded = {name: evidence.Repeated.from_histories(name, evidence.DEFAULT_SEEDS, [runs[name] for runs, _ in per_seed])
+          for name in per_seed[0][0]}
+for key in ("auc", "accuracy"):
+    print(evidence.comparison_table(list(seeded.values()), key, reference=seeded["FedAvg"]), end="\n\n")
+
+# %% [markdown]
+# Reading the two tables:
+#
+# - **FedAvg against pooled training.** Pooled AUC is higher by +0.006 [+0.003, +0.009]: small, but the
+#   interval excludes 0. In accuracy, +0.002 [-0.004, +0.007] contains 0: no difference can be told from
+#   noise. Federation costs little here, and no row left a hospital.
+# - **FedAvg against each hospital alone.** Every local model's AUC is below FedAvg's (intervals below
+#   0; Cleveland, the largest hospital, by the least). In accuracy Cleveland alone cannot be told from
+#   FedAvg (+0.000 [-0.009, +0.009]); the three others are below it.
+#
+# Next, each model on each hospital's own test split (mean over the five seeds' models), and how often
+# it says "sick" on the pooled test set:
+
+# %%
 def scores(model):
-    """Accuracy on the pooled test set and on each hospital's test set, then the pooled-test AUC."""
+    """Accuracy on the pooled test set and on each hospital's test split, then the pooled-test AUC."""
     pooled = evaluate(model, pooled_test)
     return [pooled["accuracy"], *(evaluate(model, t)["accuracy"] for t in tests), pooled["auc"]]
 
 
-def logreg(seed=0):
-    return make_model("logreg", seed=seed, in_features=len(FEATURES))
-
-# %%
-models = {"pooled": logreg()}
-run_centralized(models["pooled"], pool(trains), pooled_test, epochs=30, local=HEART_LOCAL, seed=SEED,
-                progress=False)
-for h, data in zip(HOSPITALS, trains):
-    models[f"local: {h}"] = logreg()
-    run_centralized(models[f"local: {h}"], data, pooled_test, epochs=30, local=HEART_LOCAL, seed=SEED,
-                    progress=False)
-models["FedAvg"] = logreg()
-run_federated(models["FedAvg"], trains, pooled_test, rounds=30, local=HEART_LOCAL, seed=SEED, progress=False)
-results = {name: scores(m) for name, m in models.items()}
-says_sick = {name: (predict(m, pooled_test.x).argmax(1) == 1).float().mean().item()
-             for name, m in models.items()}
-print(f"accuracy; the pooled test set has {len(pooled_test)} patients, "
+results = {name: np.mean([scores(models[name]) for _, models in per_seed], axis=0) for name in seeded}
+says_sick = {name: np.mean([(predict(models[name], pooled_test.x).argmax(1) == 1).float().mean().item()
+                            for _, models in per_seed]) for name in seeded}
+print(f"accuracy, mean over {len(per_seed)} seeds; the pooled test set has {len(pooled_test)} patients, "
       f"{pooled_test.y.float().mean():.0%} of them with heart disease")
 print(f"{'trained on':20s} {'pooled test':>11s} " + " ".join(f"{h:>11s}" for h in HOSPITALS)
       + "  pooled AUC  says 'sick'")
 for name, row in results.items():
     print(f"{name:20s} " + " ".join(f"{v:11.3f}" for v in row) + f"  {says_sick[name]:10.0%}")
-
-# %%
-columns = ["pooled test", *HOSPITALS]
 fig, ax = plt.subplots(figsize=(11, 3.6), layout="constrained")
-plots.client_bars({name: row[:-1] for name, row in results.items()}, client_names=columns, ax=ax,
-                  ylabel="test accuracy")
+plots.client_bars({name: row[:-1] for name, row in results.items()}, client_names=["pooled test", *HOSPITALS],
+                  ax=ax, ylabel="test accuracy (mean of 5 seeds)")
 ax.set_xlabel("test set")
 ax.set_ylim(0, 1)
 ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.0, 0.5), title="trained on")
@@ -340,57 +357,17 @@ ax.set_title("Heart disease: who trained the model (bars) vs whose patients it i
 plt.show()
 
 # %% [markdown]
-# That was one seed. The next cell repeats the three options on seeds 0 to 4 (the seed sets the initial
-# weights and the batch order) and summarizes the pooled-test AUC and accuracy with 95 % intervals,
-# then the **paired** differences between FedAvg and the others on the same seeds (`fedlite.evidence`).
-
-# %%
-from fedlite import evidence
-
-
-def heart_runs(seed):
-    """Pooled, each hospital alone, and FedAvg, on one seed: {name: History} (tested on the pooled test set)."""
-    runs = {"pooled": run_centralized(logreg(seed), pool(trains), pooled_test, epochs=30, local=HEART_LOCAL,
-                                      seed=seed, progress=False)}
-    for h, data in zip(HOSPITALS, trains):
-        runs[f"local: {h}"] = run_centralized(logreg(seed), data, pooled_test, epochs=30, local=HEART_LOCAL,
-                                              seed=seed, progress=False)
-    runs["FedAvg"] = run_federated(logreg(seed), trains, pooled_test, rounds=30, local=HEART_LOCAL, seed=seed,
-                                   progress=False)
-    return runs
-
-
-per_seed = [heart_runs(seed) for seed in evidence.DEFAULT_SEEDS]
-seeded = {name: evidence.Repeated.from_histories(name, list(evidence.DEFAULT_SEEDS), [r[name] for r in per_seed])
-          for name in per_seed[0]}
-for key in ("auc", "accuracy"):
-    print(evidence.comparison_table(list(seeded.values()), key, reference=seeded["FedAvg"]), end="\n\n")
-
-# %% [markdown]
-# What to look for in the tables and the plot:
-#
-# - **FedAvg against pooled training.** Read the row "pooled" in the seed tables: its paired difference
-#   to FedAvg, and whether the interval contains 0. Where it does, this budget cannot tell FedAvg from
-#   pooling, without a single row leaving a hospital; where it does not, the printed gap is the price of
-#   federation here. Compare the AUC and the accuracy tables: the two metrics need not agree. Pooled
-#   training is the reference to measure against, not a ceiling that must lie above every other run.
-# - **FedAvg against each hospital alone.** The local rows show which hospitals gain from the federation
-#   on every seed (an interval entirely below 0) and where the difference cannot be told from noise.
-# - **Local-only models are uneven, and inherit their hospital's habits.** The Hungarian hospital sees
-#   mostly healthy patients and the Swiss one none at all; compare their rows on the Swiss test split,
-#   where almost everyone is sick. The Swiss model's high score at home mostly reflects that 15 of the 16
-#   Swiss test patients are sick. (Before cholesterol 0 was treated as missing, the Hungarian model
-#   collapsed on the Swiss patients: their fake cholesterol of 0 lay far outside anything it had seen.)
-# - **Per-hospital test sets are small** (16 Swiss test patients; one of them is healthy), so a single
-#   patient moves a hospital's accuracy by several points. Read the per-hospital columns with that in mind.
+# The local models of the two sickest hospitals, VA and Switzerland, say "sick" most often (61 % and 59 %
+# of the pooled test set, which is 52 % sick). Per-hospital test splits are small (16 Swiss patients, 94 %
+# sick, as the first table printed), so one patient moves a hospital's accuracy by several points: read
+# those columns as descriptions, not rankings.
 #
 # ### Our numbers next to FLamby's
 #
-# FLamby publishes its Fed-Heart-Disease results per training seed in its repository
-# (`flamby/results/results_benchmark_fed_heart_disease/heart_seed42.csv` to `heart_seed46.csv` in
-# owkin/FLamby). The cell below holds their means over the five seeds: accuracy on the pooled test set,
-# and the average of the four per-hospital test accuracies, which is what the paper's benchmark figure
-# plots.
+# FLamby publishes its Fed-Heart-Disease results per training seed (`heart_seed42.csv` to
+# `heart_seed46.csv` in `flamby/results/results_benchmark_fed_heart_disease/`, owkin/FLamby). The cell
+# holds their means over those five seeds: accuracy on the pooled test set, and the average of the four
+# per-hospital accuracies, which the paper's figure plots. Ours are means over our five seeds.
 
 # %%
 FLAMBY = {  # mean over seeds 42-46 of FLamby's published results (accuracy)
@@ -402,42 +379,30 @@ FLAMBY = {  # mean over seeds 42-46 of FLamby's published results (accuracy)
 print(f"{'trained on':20s} {'pooled test':>22s}   {'mean of 4 hospitals':>22s}")
 print(f"{'':20s} {'ours':>10s} {'FLamby':>11s}   {'ours':>10s} {'FLamby':>11s}")
 for name, row in results.items():
-    ours_mean = np.mean(row[1:-1])
     theirs = FLAMBY[name].get("mean of 4 hospitals")
-    print(f"{name:20s} {row[0]:10.3f} {FLAMBY[name]['pooled test']:11.3f}   {ours_mean:10.3f} "
+    print(f"{name:20s} {row[0]:10.3f} {FLAMBY[name]['pooled test']:11.3f}   {np.mean(row[1:-1]):10.3f} "
           + (f"{theirs:11.3f}" if theirs else f"{'-':>11s}"))
 
 # %% [markdown]
-# Compare the rows: our pooled model against FLamby's pooled number, and Cleveland's (the largest
-# hospital's) local model against the other local ones, in both studies. The other local models differ
-# more, and FLamby's own vary a lot between seeds: its Swiss model scores between 0.42 and 0.75 on the
-# pooled test set depending on the seed. The clearest difference is FedAvg: FLamby's is several points
-# below its pooled model, ours much closer to it (the five-seed tables above give our interval). The
-# setups differ in three ways; the last cell of the notebook tests the third:
+# The clearest difference is FedAvg: FLamby's is 0.038 below its pooled model (0.757 vs 0.795), ours
+# within noise of it (0.795 vs 0.797). The setups differ in three ways:
 #
-# - **Training budget.** FLamby's FedAvg takes 100 local SGD steps per round with batches of 4 and
-#   learning rate 0.001, for 15 rounds (the results files and the round formula in
-#   `flamby/datasets/fed_heart_disease/common.py`), while its pooled and local baselines use Adam. Ours
-#   gives pooled, local and FedAvg the same optimizer and learning rate, and FedAvg 30 rounds.
-# - **Seeds.** FLamby's numbers are means over five training seeds; its FedAvg varies from seed to seed
-#   by several points. The table above is our seed 0; the five-seed tables further up give the spread.
-# - **Preprocessing: the normalization trap, in FLamby itself.** FLamby's `HeartDiseaseRaw`
-#   (`flamby/datasets/fed_heart_disease/dataset.py` in owkin/FLamby, "Per-center Normalization",
-#   `normalize=True` by default) standardizes every centre with the mean and std of *its own* training
-#   rows, and the pooled baseline with the pooled statistics. That is exactly the local-statistics trap
-#   of this notebook: its FedAvg trains on four differently scaled copies of the features, while its
-#   pooled model does not. We standardize everyone with federated statistics (and fill in missing
-#   cholesterol), so our FedAvg is spared the trap. The last cell measures the trap directly.
+# - **Training budget.** FLamby's FedAvg takes 100 local SGD steps per round, batches of 4, learning rate
+#   0.001, 15 rounds (`flamby/datasets/fed_heart_disease/common.py`), and its pooled and local baselines
+#   use Adam. Ours gives everyone the same optimizer and learning rate, and FedAvg 30 rounds.
+# - **Missing values.** We fill in cholesterol 0 and flag it; FLamby keeps the 0.
+# - **The normalization trap, in FLamby itself.** FLamby's `HeartDiseaseRaw`
+#   (`flamby/datasets/fed_heart_disease/dataset.py`, "Per-center Normalization", `normalize=True` by
+#   default) standardizes every centre with *its own* training statistics, and the pooled baseline with
+#   pooled ones. Its FedAvg trains on four differently scaled copies of the features; its pooled model
+#   does not.
 #
-# A note on reading benchmarks: "pooled 0.795, FedAvg 0.748", as sometimes quoted, mixes two metrics.
-# 0.795 is FLamby's pooled model on the pooled test set, 0.748 is FedAvg's *mean over the four hospitals'
-# test sets*; on the pooled test set FLamby's FedAvg scores 0.757. Always check which test set a number
-# was measured on.
+# Beware a mixed quote: "pooled 0.795, FedAvg 0.748" compares FLamby's pooled model on the pooled test set
+# with FedAvg's *mean over the four hospitals' test sets*. Always check which test set a number is on.
 #
-# Finally, the normalization trap in numbers: the same FedAvg on the same five seeds, but each hospital
-# standardizes with its own statistics, as FLamby's pipeline does. If the trap explains FLamby's gap,
-# our FedAvg with local statistics should land near FLamby's FedAvg, and clearly below ours with
-# federated statistics; the last lines print all three.
+# The last cell tests the third difference: the same FedAvg on the same five seeds, but each hospital
+# standardizes with its own statistics, as FLamby does. If the trap explains much of FLamby's gap, this
+# run should land near FLamby's FedAvg and clearly below ours.
 
 # %%
 own_train = [standardize(d, m, s) for d, (m, s) in zip(raw_train, local_stats)]
@@ -451,21 +416,24 @@ for key in ("accuracy", "auc"):
 print(f"FLamby's FedAvg, pooled-test accuracy (local statistics, mean of its 5 seeds): {FLAMBY['FedAvg']['pooled test']}")
 
 # %% [markdown]
+# With local statistics our FedAvg loses 0.046 [0.040, 0.053] accuracy and 0.070 AUC (both paired
+# intervals below 0) and lands at 0.749, near FLamby's 0.757: the normalization trap alone costs about as
+# much as FLamby's whole gap. We did not test the other two differences.
+#
 # ## Recap
 #
-# - **Feature shift** (same patients, different scanners) is a difference in the inputs; **FedBN** keeps
-#   the batch-normalization layers local for it. On our mild simulated scanners its effect is modest.
-# - Real federations have label skew, quantity skew and feature shift **all at once**, and data
-#   recorded differently (Switzerland's cholesterol of 0 meant "not measured").
+# - **Feature shift** (same patients, different scanners) differs in the inputs; **FedBN** keeps the
+#   batch-normalization layers local for it. Our one run is a demonstration, not evidence.
+# - Real federations have label skew, quantity skew and feature shift **all at once**, and data recorded
+#   differently: a cholesterol of 0 meant "not measured", mostly for sick patients at two sites. Fill it
+#   in from federated statistics and flag it, rather than teach the model a site shortcut.
 # - **Feature statistics are a federated computation too**: pooled statistics leak raw data, local ones
-#   put hospitals on different scales, federated ones (from $n_k$, $\sum x$, $\sum x^2$) equal the pooled
-#   ones exactly.
-# - Missing values are data too: a cholesterol of 0 meant "not measured", mostly for sick patients at
-#   two sites. Fill it in from federated statistics and flag it, rather than teach the model a site shortcut.
-# - On the four heart-disease hospitals, compare pooled, local-only and FedAvg on several seeds and read
-#   the paired intervals; pooled training is the reference, not a ceiling. Compare with published
-#   benchmarks on the same test set, metric and preprocessing: FLamby's standardization with each
-#   centre's own statistics is the normalization trap, and part of its FedAvg gap.
+#   put hospitals on different scales, federated ones (from $n_k$, $\sum x$, $\sum x^2$) equal the pooled ones.
+# - On five seeds, FedAvg beats every hospital alone in AUC and comes close to pooled training, the
+#   reference. Compare with benchmarks on the same test set, metric and preprocessing: FLamby's per-centre
+#   standardization is the normalization trap, which costs our FedAvg about as much as FLamby's whole gap.
+#
+# *Further reading:* FedBN (Li et al., ICLR 2021); FLamby (Ogier du Terrail et al., NeurIPS 2022).
 #
 # **Next:** [04a · Medical use cases across hospitals](04a_cross_silo_use_cases.ipynb): disease
 # prediction hospital by hospital, imaging across scanners, and personalization.
