@@ -131,12 +131,18 @@ def schedule(sizes: Sequence[int], config: LocalConfig, seeds: Sequence[int]) ->
     widths = [n if config.batch_size is None else min(config.batch_size, n) for n in sizes]
     steps = [-(-n // b) for n, b in zip(sizes, widths)]
     index = np.full((len(sizes), config.epochs * max(steps), max(widths)), -1, dtype=np.int64)
+    groups: dict[tuple[int, int, int], list[int]] = {}                 # jobs of one shape share the padding work
+    perms: list[Tensor] = []                                           # perms[j * E + e]: job j's epoch e
+    generator = torch.Generator()
     for j, (n, size, tau, seed) in enumerate(zip(sizes, widths, steps, seeds)):
-        generator = torch.Generator().manual_seed(seed)
-        block = np.full((config.epochs, tau * size), -1, dtype=np.int64)
-        for e in range(config.epochs):
-            block[e, :n] = torch.randperm(n, generator=generator).numpy()
-        index[j, :config.epochs * tau, :size] = block.reshape(config.epochs * tau, size)
+        generator.manual_seed(seed)                                    # = local_train's fresh generator
+        perms.extend(torch.randperm(n, generator=generator) for _ in range(config.epochs))
+        groups.setdefault((n, size, tau), []).append(j)
+    for (n, size, tau), jobs in groups.items():
+        block = np.full((len(jobs), config.epochs, tau * size), -1, dtype=np.int64)
+        drawn = torch.stack([perms[j * config.epochs + e] for j in jobs for e in range(config.epochs)])
+        block[:, :, :n] = drawn.view(len(jobs), config.epochs, n).numpy()
+        index[jobs, :config.epochs * tau, :size] = block.reshape(len(jobs), config.epochs * tau, size)
     valid = index >= 0
     weight = valid / np.maximum(valid.sum(axis=2, keepdims=True), 1)
     return torch.from_numpy(index), torch.from_numpy(weight.astype(np.float32))
