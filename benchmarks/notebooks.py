@@ -24,6 +24,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -70,19 +71,24 @@ def main() -> int:
     if args.write:  # stored outputs must come from the real data, never the synthetic fallback
         os.environ["FEDLITE_REQUIRE_REAL_DATA"] = "1"
     texts = [t for t in text_twins() if not args.only or any(s in t.stem for s in args.only)]
-    rows, total = [], 0.0
+    rows, total, failed = [], 0.0, []
     for text in texts:
         target = ipynb_for(text)
         nb = build(text)
-        seconds, peak_mb = execute(nb, target.parent)
+        try:
+            seconds, peak_mb = execute(nb, target.parent)
+        except CellExecutionError as err:  # report it and go on: one broken notebook must not hide the others
+            failed.append(target.name)
+            print(f"{target.relative_to(ROOT)!s:48s} FAILED: {str(err).strip().splitlines()[-1][:200]}", flush=True)
+            continue
         total += seconds if "solutions" not in text.parts else 0
         if args.write:
             nbformat.write(nb, target)
         flag = "" if seconds <= BUDGET_SECONDS and peak_mb <= BUDGET_MB else "  OVER BUDGET"
         rows.append(f"{target.relative_to(ROOT)!s:48s} {seconds:7.1f} s {peak_mb:8.0f} MB{flag}")
         print(rows[-1], flush=True)
-    print(f"{'main sequence total':48s} {total:7.1f} s")
-    return 0
+    print(f"{'main sequence total':48s} {total:7.1f} s" + (f"  (without failed {', '.join(failed)})" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
