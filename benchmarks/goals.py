@@ -153,7 +153,7 @@ def goal5(timeout: float) -> None:
     ooms = re.search(r"out-of-memory kills: (\d+)", out)
     slowest = max(seconds, key=seconds.get) if seconds else "?"
     total_s = float(total.group(1)) if total else float("nan")
-    met = bool(seconds) and max(seconds.values()) <= 60 and total_s <= 360 and ooms is not None \
+    met = bool(seconds) and "FAILED" not in out and max(seconds.values()) <= 60 and total_s <= 360 and ooms is not None \
         and ooms.group(1) == "0"
     row("5 notebooks in 1 CPU / 2 GB: slowest; course total", "01 55.9 s, 03 57.5 s; 252 s", "(no other path)",
         f"{slowest} {seconds.get(slowest, float('nan')):.1f} s; {total_s:.0f} s; OOM kills "
