@@ -63,7 +63,8 @@ def execute(nb: nbformat.NotebookNode, cwd: Path) -> tuple[float, float, float]:
     finally:
         seconds = time.perf_counter() - start
         last = nb.cells.pop()
-    peak_kb, cpu = map(float, last.outputs[0]["text"].split()) if last.get("outputs") else (float("nan"),) * 2
+    printed = "".join(o.get("text", "") for o in last.get("outputs", []) if o.get("name") == "stdout").split()
+    peak_kb, cpu = map(float, printed[-2:]) if len(printed) >= 2 else (float("nan"),) * 2
     return seconds, peak_kb / 1024, cpu
 
 
