@@ -53,7 +53,7 @@ from fedlite.server import ServerOptimizer
 from fedlite.state import State, copy_state, state_bytes
 
 
-@functools.lru_cache(maxsize=2**16)  # the batched seeds runner asks twice per client; SeedSequence is slow
+@functools.lru_cache(maxsize=2**16)  # SeedSequence is slow; fedlite.batched.round_seeds does a whole round at once
 def round_seed(seed: int, round_: int, client: int) -> int:
     """A distinct, reproducible seed for one client in one round (``seed``: a non-negative integer)."""
     return int(np.random.SeedSequence([check_seed(seed), round_, client]).generate_state(1)[0])
