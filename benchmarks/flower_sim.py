@@ -36,7 +36,8 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 # its memory monitor would kill workers when *other* users fill the machine's memory. Ray turns
 # 127.0.0.1 into the machine's network address unless its multi-machine mode is off (the switch is
 # named for Windows/macOS, where it is off by default): off, every Ray service uses the loopback address.
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_agent_register_timeout_ms": "120000", "RAY_raylet_start_wait_time_s": "120",
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+           "RAY_agent_register_timeout_ms": "120000", "RAY_raylet_start_wait_time_s": "120",
            "RAY_health_check_initial_delay_ms": "60000", "RAY_health_check_period_ms": "10000",
            "RAY_health_check_timeout_ms": "60000", "RAY_health_check_failure_threshold": "30",
            "RAY_memory_monitor_refresh_ms": "0", "RAY_DEDUP_LOGS": "0", "OMP_NUM_THREADS": "1",

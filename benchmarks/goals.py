@@ -130,7 +130,8 @@ def goal4(rounds: int, timeout: float) -> None:
         show = lambda s: "failed" if s is None else f"{s:.2f} s/round"  # noqa: E731
         print(f"goal 4 ({label}, {rounds} rounds, start-up included): Flower {show(flower)}, fedlite {show(ours)}")
         ratio = None if ours is None or flower is None else flower / ours
-        row(f"4 Flower / fedlite per round, {label}", "6-7x" if workload == "cnn" else "not measured", f"Flower {show(flower)}",
+        row(f"4 Flower / fedlite per round, {label}", "6-7x" if workload == "cnn" else "not measured",
+            f"Flower {show(flower)}",
             f"fedlite {show(ours)} -> {'?' if ratio is None else f'{ratio:.1f}x'}", ">= 20x",
             None if ratio is None else ratio >= 20)
 

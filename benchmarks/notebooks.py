@@ -93,7 +93,8 @@ def main() -> int:
         flag = "" if seconds <= BUDGET_SECONDS and peak_mb <= BUDGET_MB else "  OVER BUDGET"
         rows.append(f"{target.relative_to(ROOT)!s:48s} {seconds:7.1f} s {peak_mb:8.0f} MB {cpu:7.1f} s CPU{flag}")
         print(rows[-1], flush=True)
-    print(f"{'main sequence total':48s} {total:7.1f} s {'':11s} {cpu_total:7.1f} s CPU" + (f"  (without failed {', '.join(failed)})" if failed else ""))
+    note = f"  (without failed {', '.join(failed)})" if failed else ""
+    print(f"{'main sequence total':48s} {total:7.1f} s {'':11s} {cpu_total:7.1f} s CPU{note}")
     return 1 if failed else 0
 
 
