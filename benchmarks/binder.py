@@ -9,7 +9,8 @@ in the ``cpu`` hierarchy, ``memory.limit_in_bytes`` and ``memory.memsw.limit_in_
 in the ``memory`` one). Afterwards it prints the peak memory and whether the
 kernel killed anything for lack of memory, then removes the cgroup, killing
 any process of the command that is still in it. Exit code: the command's, or
-137 if an out-of-memory kill happened.
+137 if an out-of-memory kill happened. SIGTERM (e.g. a caller's timeout) also
+removes the cgroup and kills what is in it.
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ def main() -> int:
     kind = "v2" if group.v2 else "v1"
     print(f"cgroup {kind}: {args.cpus:g} CPU, {args.memory_gb:g} GB, at {sorted(set(map(str, group.dirs.values())))}",
           flush=True)
+    def stop(signum: int, _frame: object) -> None:  # a timeout upstream: still clean up (the finally below)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     try:
         # the child joins the cgroup before exec, so everything it starts is inside too
         child = subprocess.Popen(command, preexec_fn=lambda: group.enter(os.getpid()))

@@ -41,7 +41,7 @@ from torch import Tensor, nn
 from tqdm.auto import trange
 
 from fedlite.aggregate import fedavg
-from fedlite.batched import choose_engine, train_clients_batched
+from fedlite.batched import choose_engine, round_seeds, train_clients_batched
 from fedlite.checks import integer, number
 from fedlite.checks import seed as check_seed
 from fedlite.client import (ClientResult, Diverged, LocalConfig, TrainClients, check_loss, local_train,
@@ -53,7 +53,7 @@ from fedlite.server import ServerOptimizer
 from fedlite.state import State, copy_state, state_bytes
 
 
-@functools.lru_cache(maxsize=2**16)  # the batched seeds runner asks twice per client; SeedSequence is slow
+@functools.lru_cache(maxsize=2**16)  # SeedSequence is slow; fedlite.batched.round_seeds does a whole round at once
 def round_seed(seed: int, round_: int, client: int) -> int:
     """A distinct, reproducible seed for one client in one round (``seed``: a non-negative integer)."""
     return int(np.random.SeedSequence([check_seed(seed), round_, client]).generate_state(1)[0])
@@ -225,7 +225,7 @@ def federated_round(model: nn.Module, clients: Sequence[Data], test: Data, feder
     broadcast = {key: v for key, v in federation.global_state.items() if key not in local_keys}
     context = RoundContext(t, broadcast, tuple(chosen))
     starts = {k: {**federation.global_state, **federation.private.get(k, {})} for k in chosen}  # 2. broadcast
-    seeds = {k: round_seed(federation.seed, t, k) for k in chosen}
+    seeds = dict(zip(chosen, round_seeds(federation.seed, t, chosen)))  # = round_seed(seed, t, k) for each k
     try:
         trained = train(model, clients, chosen, local, starts=starts, seeds=seeds)      # 3. train locally
         for k, result in trained.items():  # any train step (reference, batched, yours): a NaN loss stops here

@@ -6,10 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from fedlite.batched import local_train_many, schedule, unsupported
+from fedlite.batched import local_train_many, round_seeds, schedule, unsupported
 from fedlite.client import LocalConfig, batches, local_train
 from fedlite.data import Data
 from fedlite.models import make_model
+from fedlite.simulation import round_seed
 
 TOL = 1e-5
 SIZES = (5, 17, 8, 30, 1, 9)  # unequal: different step counts and short last batches
@@ -86,3 +87,19 @@ def test_bad_input_is_a_clear_error() -> None:
         local_train_many(model, data, LocalConfig(optimizer="adam"), seeds=[1, 2], starts=[params(model)] * 2)
     with pytest.raises(ValueError, match="expected the model's parameter names"):
         local_train_many(model, data, LocalConfig(), seeds=[1, 2], starts=[{"w": torch.zeros(1)}] * 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**31, 2**32 - 1, 2**32, 2**40 + 3, 2**64 + 5, 2**97 + 11])
+@pytest.mark.parametrize("round_", [0, 1, 20, 2**32 + 1])
+def test_round_seeds_are_round_seed_bit_for_bit(seed: int, round_: int) -> None:
+    # answer key: one numpy SeedSequence per client; big seeds have several 32-bit words (a longer entropy)
+    clients = [0, 1, 2, 5, 99, 100, 12345, 2**31, 2**32 - 1]
+    assert round_seeds(seed, round_, clients) == [round_seed(seed, round_, k) for k in clients]
+    assert round_seeds(seed, round_, []) == []
+
+
+def test_round_seeds_reject_bad_ids() -> None:
+    with pytest.raises(ValueError, match="client ids"):
+        round_seeds(0, 1, [-1])
+    with pytest.raises(ValueError, match="seed"):
+        round_seeds(-3, 1, [0])
