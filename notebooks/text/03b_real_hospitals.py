@@ -116,8 +116,8 @@ plt.show()
 # This is one seed, a **demonstration**: it shows how to run and read FedBN, not whether it helps. The
 # printed per-hospital AUCs differ in both directions and the two means by less than 0.01; one run cannot
 # tell that from the noise of the seed. A claim would need five seeds and a paired interval: notebook 04a
-# gives FedBN those, on simulated ultrasound scanners. FedBN was evaluated on real multi-site images (Li et al. 2021), whose differences go well beyond a gamma
-# curve and a little blur.
+# gives FedBN those, on simulated ultrasound scanners. FedBN was evaluated on real multi-site images (Li
+# et al. 2021), whose differences go well beyond a gamma curve and a little blur.
 #
 # **Exercise 1.** Five hospitals see the same mix of diagnoses, but each has a different X-ray machine.
 # Which remedy from 03a and 03b targets exactly this? One of `"fedprox"`, `"fedavgm"`, `"fedadam"`,
@@ -424,8 +424,8 @@ print(f"FLamby's FedAvg, pooled-test accuracy (local statistics, mean of its 5 s
 # With local statistics our FedAvg changes by −0.046 [−0.053, −0.040] in accuracy and −0.070 [−0.072,
 # −0.069] in AUC (paired, 5 seeds) and lands at 0.749, near FLamby's 0.757. So in our setup the trap alone
 # costs accuracy of the same order as FLamby's FedAvg-to-pooled gap (0.038, no interval). The two are not
-# directly comparable: FLamby's gap comes with another optimizer, budget and missing-value handling, and
-# we did not test those two differences.
+# directly comparable: FLamby's gap also comes with its optimizer, budget and missing-value handling,
+# the two differences we did not test.
 #
 # ## Recap
 #
