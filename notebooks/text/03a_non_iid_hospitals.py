@@ -174,7 +174,9 @@ check_label_skew(my_skew, c)
 # shards and quantity skew, 5 rounds of one local epoch from the same `SmallCNN`. The cell first trains
 # seed 0 live (a **demonstration**: 20 rounds, the slowest cell so far), then loads the same runs on
 # seeds 0–4 from `fedlite/results/` (`python benchmarks/seeds.py nb03a nb03a_skew` recomputes them in a
-# few minutes; CI checks them) and plots their mean AUC with a 95 % band.
+# few minutes; CI checks them) and plots their mean AUC with a 95 % band. The seeds change only the initial
+# weights and the batch order: every seed uses the **same** partitions (drawn with seed 0), so all
+# five-seed intervals in this notebook hold for **this one partition** each, not for another draw.
 
 # %%
 from dataclasses import replace
@@ -216,14 +218,13 @@ plt.show()
 # %% [markdown]
 # Read the five-seed tables, not the single run:
 #
-# - **Label skew (α = 0.1) hurts**: final AUC −0.547 [−0.732, −0.362] below IID's. Its AUC also swings
-#   more over the last rounds (+0.179), but that interval contains 0: five seeds cannot tell the
-#   jaggedness from noise.
-# - **Shards**: in AUC, −0.168 [−0.430, +0.095] contains 0, so no difference from IID can be told from
-#   noise; yet its accuracy is 0.625 on every seed, the constant "pneumonia" answer. A model can rank
-#   patients and still have its threshold in the wrong place.
-# - **Quantity skew**: in AUC, +0.013 [−0.003, +0.029] cannot be told from IID; its accuracy is even
-#   higher (+0.134 [+0.011, +0.257]).
+# - **Label skew (α = 0.1) hurts**: final AUC −0.547 [−0.732, −0.362] below IID's. Whether it also swings
+#   more over the last rounds cannot be told from noise (that interval contains 0).
+# - **Shards**: no AUC difference from IID can be told from noise (−0.168 [−0.430, +0.095]); yet its
+#   accuracy is 0.625 on every seed, the constant "pneumonia" answer. A model can rank patients and still
+#   have its threshold in the wrong place.
+# - **Quantity skew**: no AUC difference from IID can be told from noise (+0.013 [−0.003, +0.029]); its
+#   accuracy is even higher (+0.134 [+0.011, +0.257]).
 # - After five rounds even IID's accuracy is unreliable (0.725 [0.604, 0.847]): judge by AUC.
 #
 # ### Quantity skew and the weights $n_k/n$
@@ -298,10 +299,11 @@ plt.show()
 #   `server_optimizer=ServerMomentum(...)` or `ServerAdam(...)`.
 #
 # We run both on α = 0.1 with common settings chosen beforehand (μ = 0.1; server learning rate
-# $\eta_s = 1$, momentum $\beta = 0.9$). Mind the step size: once the averaged update keeps a direction,
-# momentum accumulates it to about $1/(1-\beta)$ times its size, so $\eta_s = 1$, $\beta = 0.9$ takes
-# steps up to **10 times** FedAvg's; at FedAvg's step size, $\eta_s = 0.1$. Seed 0 live (a demonstration),
-# with the mean AUC over the last three rounds and its spread (best - worst).
+# $\eta_s = 1$, momentum $\beta = 0.9$). Mind the step size: the server moves $\eta_s v_t$ with
+# $v_t = \beta v_{t-1} + \Delta_t$, so a steady update grows towards $1/(1-\beta) = 10$ times its size,
+# but only in the long run. The cell prints the factors for 5 rounds (at most, if every averaged update
+# had the same direction and length), then seed 0 live (a demonstration): the mean AUC over the last
+# three rounds and its spread (best - worst).
 
 # %%
 from fedlite import ServerAdam, ServerMomentum
@@ -310,6 +312,10 @@ skewed = subsets(train, splits["Dirichlet α=0.1"])
 remedies = {"FedProx μ=0.1": dict(local=replace(LOCAL, mu=0.1)),
             "FedAvgM": dict(local=LOCAL, server_optimizer=ServerMomentum(lr=1.0, momentum=0.9))}
 # FedAdam is one line away: add "FedAdam": dict(local=LOCAL, server_optimizer=ServerAdam(lr=0.01))
+factor = np.cumsum(0.9 ** np.arange(ROUNDS))  # round t: 1 + β + ... + β^(t-1)
+for eta in (1.0, 0.1):
+    print(f"FedAvgM η_s={eta}: step per round {np.round(eta * factor, 2)}, total {eta * factor.sum():.1f} "
+          f"update-lengths (FedAvg: 1 per round, total {ROUNDS})")
 remedy_runs = {"FedAvg": seed0["Dirichlet α=0.1"]}  # the run from above
 for name, settings in remedies.items():
     remedy_runs[name] = run_federated(make_model("cnn", seed=0), skewed, test, rounds=ROUNDS, seed=SEED,
@@ -321,7 +327,7 @@ for name, h in remedy_runs.items():
 
 # %% [markdown]
 # One run cannot rank remedies. `benchmarks/seeds.py` ran FedAvg, FedProx, FedAvgM as above, and FedAvgM
-# at FedAvg's step ($\eta_s = 0.1$), on seeds 0–4 (stored in `fedlite/results/nb03a.json`, checked by
+# with $\eta_s = 0.1$, on seeds 0–4 (stored in `fedlite/results/nb03a.json`, checked by
 # CI). The table gives each final AUC and its paired difference to FedAvg; the lines below, each
 # remedy's AUC swing over the last three rounds minus FedAvg's, paired.
 
@@ -343,14 +349,17 @@ plt.show()
 # %% [markdown]
 # What five seeds support, at this budget of 5 rounds:
 #
-# - FedAvg's final AUC here is a lottery: 0.354 [0.170, 0.539], below 0.5 on average (after five rounds
-#   the model may rank patients *backwards*).
+# - FedAvg's final AUC, 0.354 [0.170, 0.539], is spread wide and its interval contains 0.5: five seeds
+#   cannot tell it from a coin toss.
 # - FedProx (+0.463 [+0.256, +0.671]) and FedAvgM (+0.486 [+0.254, +0.718]) both end above FedAvg.
 #   FedAvgM also swings more (+0.360 [0.035, 0.685]), so its final number depends on when training stops;
 #   whether FedProx is steadier than FedAvg cannot be told from noise (−0.048 [−0.322, 0.225]).
-# - FedAvgM at FedAvg's step size cannot be told from FedAvg (+0.132 [−0.063, +0.327]), and FedAvgM at
-#   $\eta_s = 1$ beats it by +0.354 [0.237, 0.471]: with momentum held fixed, the gain goes with the
-#   ten-fold step. Whether plain FedAvg with a larger server step does as well is the next run to try.
+# - FedAvgM with $\eta_s = 0.1$ cannot be told from FedAvg (+0.132 [−0.063, +0.327]); FedAvgM with
+#   $\eta_s = 1$ beats it by +0.354 [0.237, 0.471]. That pair holds β fixed and scales every server step
+#   by ten, so the gain goes with the server step's size. It does *not* pit momentum against FedAvg at an
+#   equal step: over 5 rounds $\eta_s = 0.1$ moves at most 1.3 update-lengths, against FedAvg's 5 and
+#   $\eta_s = 1$'s 13.1 (printed above). Whether FedAvg with a larger server step does as well is the next
+#   run to try.
 #
 # Remedies have hyper-parameters, help in some regimes and not others, and must be judged on validation
 # data, over several seeds, for the problem at hand.
@@ -360,11 +369,12 @@ plt.show()
 #
 # - Hospitals differ in their **diagnosis mix** (label skew), their **size** (quantity skew) and their
 #   **inputs** (feature shift); real federations have all of these at once.
-# - A Dirichlet α controls label skew. On five seeds, α = 0.1 lowers FedAvg's AUC far below IID's; shards
-#   and quantity skew cannot be told from IID in AUC at this budget.
+# - A Dirichlet α controls label skew. On five seeds of **one partition** each, α = 0.1 lowers FedAvg's AUC
+#   far below IID's; shards and quantity skew cannot be told from IID in AUC at this budget.
 # - The weights $n_k/n$ are forced only for FedSGD: with $\tau_k \propto n_k$ local steps FedAvg optimizes
 #   an inconsistent objective (FedNova), and $n_k/n$, uniform or minimax/q-FFL weights are choices.
-# - Label skew lowers the agreement of the hospitals' updates: **client drift**.
+# - On that partition, label skew lowers the agreement of the hospitals' updates: **client drift**. Another
+#   draw of the hospitals might differ.
 # - **FedProx** limits drift at the hospitals; **FedAvgM / FedAdam** change the server's step, whose size
 #   matters. Judge them on several seeds, on your data.
 #
