@@ -57,6 +57,7 @@ from fedlite import (LocalConfig, batchnorm_keys, evidence, make_model, plots, p
 from fedlite.data import Data, subsets
 from fedlite.datasets import load_heart_disease, load_medmnist
 from fedlite.datasets.heart import heart_hospitals
+from fedlite.datasets.readers import HEART_FEATURES
 from fedlite.heterogeneity.personalize import fine_tune_all
 from fedlite.metrics import evaluate_clients
 
@@ -156,9 +157,10 @@ for key in ("heart_local_only", "heart_fedavg"):
 #
 # - **The three larger hospitals gain from FedAvg.** At Cleveland, Budapest and VA FedAvg beats the
 #   local-only model in accuracy and in AUC, and no interval of these differences comes near 0; VA, the
-#   smallest of the three and the most unlike the others, gains most (about 0.12 accuracy, 0.21 AUC).
+#   smallest of the three and the most unlike the others, gains most: its local-only model is
+#   0.124 ± 0.015 below FedAvg in accuracy and 0.211 ± 0.018 in AUC (the `local-only − FedAvg` rows).
 # - **Pooled and FedAvg cannot be told apart in accuracy** at any hospital (every interval contains
-#   0); in AUC pooled training is ahead by a few thousandths at Budapest and 0.02 at VA.
+#   0); in AUC pooled training is ahead by 0.004 ± 0.003 at Budapest and 0.020 ± 0.015 at VA.
 # - **Switzerland "loses" only in accuracy, and that loss is an artefact.** The Swiss training split
 #   has no healthy patient, so the Swiss local model calls all 16 test patients sick in every seed: its
 #   accuracy is that of a constant answer on a split where 15 of 16 are sick, and it would send every
@@ -168,7 +170,7 @@ for key in ("heart_local_only", "heart_fedavg"):
 #
 # **What changed with cholesterol treated as missing.** The first edition of this notebook, run with
 # the raw zeros on one seed, found FedAvg's mean accuracy *below* local-only's. Now FedAvg's mean
-# accuracy is 0.031 above it, with an interval clear of 0. The lessons stand, on firmer ground:
+# accuracy is 0.031 ± 0.014 above it, an interval clear of 0. The lessons stand, on firmer ground:
 #
 # - **Small test sets are coarse.** One Swiss test patient moves accuracy by 6 points.
 # - **A mean hides what happens at each site.** The mean gain hides the Swiss column, and a constant
@@ -192,7 +194,7 @@ check_fedavg_weight(my_swiss_weight, train_sizes, "switzerland")
 # Imaging is among the most studied uses of FL in medicine (e.g. brain tumours across institutions,
 # Sheller et al. 2020). **BreastMNIST** (MedMNIST v2; Al-Dhabyani et al. 2020, 28×28): *malignant* (0)
 # versus *normal or benign* (1). We cut its training images into four hospitals (45 %, 30 %, 17 % and
-# 8 %), pass each through its own simulated scanner (`scanner_shift` of 03a), and test each on the
+# 8 %), pass each through its own simulated scanner (`scanner_shift`, introduced in 03b), and test each on the
 # official test images as its scanner shows them.
 
 # %%
@@ -262,12 +264,15 @@ seeds_table("us", SITES, "auc", ["local_only", "fedavg"])
 seeds_table("us", SITES, "accuracy", ["local_only", "fedavg"])
 
 # %% [markdown]
-# On 5 seeds the two small hospitals gain AUC from FedAvg, the clinic most (about 0.17), while at the
-# two larger ones the interval of the difference contains 0: they do about as well alone. That is the
-# classic argument for FL in imaging: a small clinic gets a model trained on many hospitals' images
-# without receiving one of them. In accuracy every interval contains 0: most test images are "normal
-# or benign", so weak models score well by saying so. Not shown: real sites differ by far more than a
-# gamma curve and blur, and real studies validate on hospitals that never trained the model.
+# On 5 seeds the two small hospitals gain AUC from FedAvg, the clinic most (its local-only model is
+# 0.172 ± 0.073 below FedAvg, mid B's 0.070 ± 0.035), while at the two larger ones the interval of the
+# difference contains 0: they do about as well alone. That is the classic argument for FL in imaging: a
+# small clinic gets a model trained on many hospitals' images without receiving one of them. In
+# accuracy every interval contains 0, so no difference can be told from noise; the seed-to-seed spread
+# is wide (up to ±0.254 at the clinic), and answering "normal or benign" for every image already scores
+# 0.731, the share printed above Exercise 2, so accuracy is a weak yardstick here. Not shown: real
+# sites differ by far more than a gamma curve and blur, and real studies validate on hospitals that
+# never trained the model.
 
 # %% [markdown]
 # ## 3 · Personalized treatment: one model per hospital
@@ -282,7 +287,9 @@ seeds_table("us", SITES, "accuracy", ["local_only", "fedavg"])
 #   any test result, a tenth of the federated training: $E = 3$ (heart) and $E = 1$ (ultrasound).
 # - **FedBN-style local normalization** (Li et al. 2021): the normalization layers never leave the
 #   hospital. Logistic regression has none, so we put a `BatchNorm1d` in front: kept local, its learned
-#   shift acts as a hospital-specific baseline risk, the weights behind it are shared.
+#   shift acts as a hospital-specific baseline risk, the weights behind it are shared. Note what else it
+#   does: it standardizes each hospital's inputs with **that hospital's own statistics**, which is 03b's
+#   normalization trap, undoing the federated standardization.
 #
 # The cell runs both on the heart hospitals (seed 0), then fine-tunes for a range of $E$ and draws each
 # hospital's accuracy (dotted: its local-only model).
@@ -296,6 +303,9 @@ heart_table["FedBN-style"] = last_round(run_federated(
     bn_model, trains, pooled_test, rounds=HEART_ROUNDS, local=HEART_LOCAL, seed=SEED,
     local_keys=batchnorm_keys(bn_model), client_tests=tests, progress=False))
 show(heart_table, HOSPITALS, "accuracy")
+CHOL = [HEART_FEATURES.index("chol"), -1]   # cholesterol (imputed where 0) and 'chol_missing'
+print("training std of (chol, chol_missing), what a local BatchNorm divides by: "
+      + ", ".join(f"{h} {d.x[:, CHOL].std(0)[0]:.2f}, {d.x[:, CHOL].std(0)[1]:.2f}" for h, d in zip(HOSPITALS, trains)))
 
 path = np.array([[r["accuracy"] for r in evaluate_clients(
     fine_tune_all(fedavg_model, trains, epochs=e, local=HEART_LOCAL, seed=SEED), tests)] for e in E_GRID])
@@ -346,13 +356,18 @@ plt.show()
 # What the 5 seeds support:
 #
 # - **On the heart hospitals personalization does not help.** In AUC, fine-tuning and FedBN-style both
-#   rank VA's patients worse than FedAvg (about −0.04 and −0.05, intervals clear of 0); elsewhere the
-#   differences are a few thousandths or contain 0. At VA both also lose about 0.05 accuracy. The one
-#   clear accuracy gain is fine-tuning's at Switzerland, and it comes from calling all 16 Swiss patients
-#   sick in every seed: the constant answer again. (The first edition, with the raw zeros and one seed,
-#   read a Swiss gain into both recipes that was not a constant answer; it does not survive.)
+#   rank VA's patients worse than FedAvg (−0.037 ± 0.011 and −0.050 ± 0.019, intervals clear of 0);
+#   elsewhere the differences are a few thousandths or contain 0. At VA both also lose accuracy
+#   (−0.058 ± 0.015 and −0.053 ± 0.031). A likely mechanism for FedBN-style's VA loss, which we did not
+#   isolate: its local BatchNorm is per-hospital standardization, the normalization trap that cost
+#   FedAvg accuracy and AUC in 03b (paired intervals below 0 there). It also erases columns: the std
+#   printed above the plot is 0 for both cholesterol columns at Switzerland (every value imputed), so a
+#   local BatchNorm maps them to 0 there. The one clear accuracy gain is fine-tuning's at Switzerland,
+#   and it comes from calling all 16 Swiss patients sick in every seed: the constant answer again.
+#   (The first edition, with the raw zeros and one seed, read a Swiss gain into both recipes that was
+#   not a constant answer; it does not survive.)
 # - **On ultrasound, no recipe wins overall.** FedBN's mean AUC is within noise of FedAvg's; it gains
-#   at mid A (about +0.03) and loses at the clinic (about −0.02): a mean that hides a loss at the
+#   at mid A (+0.030 ± 0.012) and loses at the clinic (−0.021 ± 0.005): a mean that hides a loss at the
 #   smallest site. Fine-tuning for one epoch changes no hospital's AUC beyond noise.
 # - **What would make this a real choice:** a validation split at each hospital to choose $E$ (or
 #   between FedAvg, fine-tuning and FedBN), and larger test sets. A hospital that only needs another
