@@ -744,8 +744,8 @@ print(f"final AUC per seed, DP-FedAvg σ = {COST_SIGMAS[-1]:g}:", costs[f"dp_{CO
 #   noise spoils it, but the small $\sigma$ that already does so comes with an $\varepsilon$ too large to
 #   promise anything, and the server still sees each clipped update. `dp_epsilon` counts the budget with
 #   Opacus's accountant: $\varepsilon$ grows with rounds and falls with noise; it is *hospital-level*, not
-#   a per-patient guarantee. On the four heart hospitals only $\sigma = 8$ ($\varepsilon \approx 1.2$)
-#   cost AUC detectably (5 seeds, section 3).
+#   a per-patient guarantee. On the four heart hospitals clipping cost a little AUC, and of the noise
+#   levels only $\sigma = 8$ ($\varepsilon \approx 1.2$) cost more, detectably (5 seeds, section 3).
 # - Costs: secure aggregation costs bytes and compute. DP's AUC cost on the X-ray CNN cannot be told
 #   from noise at our budget (5 seeds, 2 rounds), though at $\sigma = 1$ three seeds fell below 0.5.
 #   Neither protects the final model, the metadata, or against a malicious server.
