@@ -222,10 +222,12 @@ plt.show()
 # batch of 4 or 8 images, the attack's mean PSNR is no better than simply guessing the average X-ray. So the one-image result of
 # section 1 is a **worst case**: one image, one local step, an untrained network. Keep the lesson (an
 # update can leak a patient's image), but scope the claim: it does not show that every update of every
-# hospital leaks its images. With more images, the update is the *average* of their
-# gradients, and the attack has to untangle several patients from one vector. With more local steps,
-# the update is no longer one gradient, so the attacker's model of it is wrong. This is also the
-# reason the leak is worst for FedSGD, which sends exactly one gradient per round.
+# hospital leaks its images. These curves are a single-run demonstration and do not show *why* the
+# attack weakens. The explanation the literature gives (Dimitrov et al. 2022, "Data
+# leakage in federated averaging") is that with more images the update is the *average* of their
+# gradients, so the attack must untangle several patients from one vector, and that after several local
+# steps the update is no longer one gradient, so an attack that assumes one models it wrongly. By that
+# account the leak is worst for FedSGD, which sends exactly one gradient per round.
 #
 # Do not read this as a defence. Both effects come from *our* simple attack. Geiping et al. conclude
 # that averaging gradients over several iterations or several images does not protect privacy;
@@ -449,12 +451,14 @@ plots.image_grid({"": [hospital_a.x[0]] + [image for image, _ in dp_psnr.values(
 plt.show()
 
 # %% [markdown]
-# **Clipping alone does nothing against this attack.** With $\sigma = 0$ the PSNR printed above is
-# close to the undefended one of section 1: the attack compares only directions, and clipping only
-# changes the length (section 4 checks it on 5 seeds). Noise is what helps. In this run, as $\sigma$
-# grows, the PSNR falls to the level of the random start, long before $\sigma$ reaches 1. The reason is that the noise goes into every one of
-# the $d \approx 102{,}000$ parameters: its norm is about $\sigma S \sqrt{d} \approx 320\,\sigma S$,
-# against at most $S$ for the update. That same factor $\sqrt d$ will cost accuracy in section 4.
+# **Clipping alone made no difference to this attack that we can detect.** With $\sigma = 0$ the PSNR
+# printed above is close to the undefended one of section 1 (one run). Section 4 repeats it on 5 seeds:
+# the change cannot be told from noise. None is expected: the attack compares only directions, and
+# clipping only changes the length. Noise helps. In this run, as $\sigma$ grows, the PSNR falls to the
+# level of the random start, long before $\sigma$ reaches 1 (section 4 confirms the fall on 5 seeds).
+# The noise goes into every one of the $d \approx 102{,}000$ parameters: its norm is about
+# $\sigma S \sqrt{d} \approx 320\,\sigma S$, against at most $S$ for the update, which is why DP is
+# expected to cost accuracy on large models (section 4 measures it).
 # But read the $\varepsilon$ beside each $\sigma$: the noise levels that already spoil *this* attack
 # come with budgets so large that they promise nothing. Defeating one attack is not a privacy guarantee;
 # only $\sigma$ near 1 or above gives an $\varepsilon$ that means something.
@@ -507,15 +511,15 @@ for s in budget_sigmas:
 #
 # ### Privacy against accuracy, on the heart-disease hospitals
 #
-# How much accuracy does a given $\varepsilon$ cost? On the X-ray CNN the answer is brutal, as the
-# table in section 4 shows. We therefore trace the curve on a model DP can afford: logistic
-# regression (28 parameters) on the four heart-disease hospitals (Cleveland, Hungary, Switzerland, VA
-# Long Beach). A cholesterol of 0 in these files means "not measured" (all of Switzerland, part of VA),
-# so it is treated as missing: replaced by the federated mean of the measured values, with a 0/1
-# column that says it was missing (`impute_missing`). The features are then standardized with
-# *federated* statistics (`fedlite.heterogeneity.normalize`): only per-hospital counts, sums and sums
-# of squares leave the hospitals, and secure aggregation could hide even those. Each hospital takes one
-# full-batch step per round, for 10 rounds.
+# How much accuracy does a given $\varepsilon$ cost? On the X-ray CNN, section 4 finds the cost erratic
+# from seed to seed. We therefore trace the curve on a model with few parameters: logistic regression
+# ($14 \times 2$ weights $+\ 2$ biases $= 30$ parameters) on the four heart-disease hospitals (Cleveland,
+# Hungary, Switzerland, VA Long Beach). A cholesterol of 0 in these files means "not measured" (all of
+# Switzerland, part of VA), so it is treated as missing: replaced by the federated mean of the measured
+# values, with a 0/1 column that says it was missing (`impute_missing`). The features are then
+# standardized with *federated* statistics (`fedlite.heterogeneity.normalize`): only per-hospital counts,
+# sums and sums of squares leave the hospitals, and secure aggregation could hide even those. Each
+# hospital takes one full-batch step per round, for 10 rounds.
 
 # %%
 from fedlite.datasets.heart import heart_hospitals
@@ -602,18 +606,19 @@ plt.show()
 # step for a gap. On the right, read from right to left: as $\varepsilon$ shrinks, the AUC falls and
 # its interval widens.
 #
-# On these 5 seeds, switching to equal weights changes nothing that can be told from noise (its
-# interval contains 0), clipping at $S = 0.1$ costs a little AUC with an interval that excludes 0, and
-# the noise adds a cost that grows with $\sigma$ and whose intervals widen quickly: only the largest
-# noise level, $\sigma = 8$, prints an interval that excludes 0 against the clipped run. So "the gap comes from clipping" holds
-# at large $\varepsilon$; at small $\varepsilon$ the noise dominates. And every $\varepsilon$ here is
-# hospital-level, at $\delta = 10^{-3}$.
+# On these 5 seeds, switching to equal weights changes nothing that can be told from noise (its interval
+# contains 0), and clipping at $S = 0.1$ costs a little AUC with an interval that excludes 0. For the
+# noise, the mean AUC falls as $\sigma$ grows, but only the step to $\sigma = 8$ prints an interval that
+# excludes 0 against the clipped run; for $\sigma$ from 0.5 to 4 no cost of the added noise can be told
+# from seed-to-seed variation on 5 seeds. So at large $\varepsilon$ the only detectable gap is clipping's;
+# at $\varepsilon \approx 1.2$ ($\sigma = 8$) the noise adds a detectable cost of its own. And every
+# $\varepsilon$ here is hospital-level, at $\delta = 10^{-3}$.
 #
 # **How does this compare with published work?** McMahan et al. (2018) trained language models with
 # user-level DP-FedAvg "with only a negligible cost in predictive accuracy", given "a sufficiently large
 # number of users", a requirement they call "easily met by even small internet-scale datasets". With
 # very many users per round, the noise $\sigma S/(qW)$ is divided by a very large expected weight. We have four
-# hospitals: the same $\varepsilon$ buys far more noise per round, and we pay in accuracy. FLamby
+# hospitals: the same $\varepsilon$ buys far more noise per round, and at $\sigma = 8$ we pay in AUC. FLamby
 # (Ogier du Terrail et al. 2022), the benchmark whose Fed-Heart-Disease split we use, added a
 # differential-privacy experiment on this dataset with Opacus. Theirs protects *patients*: DP-SGD clips
 # and noises every patient's gradient inside each hospital, and their $\varepsilon$ counts patients, not
@@ -683,9 +688,8 @@ print(f"clipped, noise-free update minus unclipped update, PSNR for the server: 
 print(f"final AUC per seed, DP-FedAvg σ = {COST_SIGMAS[-1]:g}:", costs[f"dp_{COST_SIGMAS[-1]:g}"].final("auc").round(2).tolist())
 
 # %% [markdown]
-# The table shows AUC only: after two rounds nearly every model still answers "pneumonia" for every
-# X-ray at the default threshold, so accuracy sits at the constant answer's 0.625 and ranks nothing.
-# Read it row by row, and read each interval before its mean:
+# The table shows AUC only (it needs no decision threshold). Read it row by row, and read each interval
+# before its mean:
 #
 # - **Plain FedAvg**: the server's attack beats the average-X-ray guess (its interval excludes 0), so
 #   section 1's leak is not one lucky patient. What everybody else sees, the aggregate of A, B and C,
@@ -696,17 +700,17 @@ print(f"final AUC per seed, DP-FedAvg σ = {COST_SIGMAS[-1]:g}:", costs[f"dp_{CO
 #   64-bit integer, 8 bytes instead of 4 (float32), as the MB column counts (a packed 48-bit encoding
 #   could send 6), and compute for the masks, which grows with the number of hospitals. Key agreement
 #   adds a few messages per round, which we do not count.
-# - **DP-FedAvg** costs almost no compute and no bytes, but AUC. With three hospitals, noise of standard
-#   deviation $\sigma S/3$ lands on each of the 102k parameters. At $\sigma = 0.1$ the AUC difference to
-#   plain FedAvg contains 0 (no cost that 5 seeds can detect), and the attack on the released model
-#   falls far *below* the guess: it rebuilds noise. But its $\varepsilon$ is in the hundreds, a bound
-#   that promises nothing. At $\sigma = 1$ ($\varepsilon$ about 5) the mean AUC drops by about 0.3 and
-#   three of the five seeds end below 0.5 (printed last), yet the interval of the difference just reaches 0: at this
-#   budget even that loss is not pinned down, only large and erratic. And under central DP the server
-#   still sees each clipped, noise-free update: its attack still beats the guess, and the last line
-#   shows that clipping changed its PSNR by an amount that cannot be told from 0. The logistic
-#   regression of section 3 survived far more noise. DP needs many participants, or few parameters, or
-#   protection at the patient level inside each hospital (DP-SGD).
+# - **DP-FedAvg** costs almost no compute and no bytes. With three hospitals, noise of standard
+#   deviation $\sigma S/3$ lands on each of the 102k parameters. Its AUC cost cannot be told from noise
+#   at this budget (5 seeds, 2 rounds): both intervals of the difference to plain FedAvg contain 0, at
+#   $\sigma = 0.1$ and at $\sigma = 1$, although at $\sigma = 1$ three of the five seeds end below 0.5
+#   (printed last). Read the $\varepsilon$ beside them: at $\sigma = 0.1$ the attack on the released model
+#   falls far *below* the guess (it rebuilds noise), but an $\varepsilon$ in the hundreds promises
+#   nothing; $\sigma = 1$ gives $\varepsilon$ about 5. And under central DP the server still sees each
+#   clipped, noise-free update: its attack still beats the guess, and the last line shows that clipping
+#   changed its PSNR by an amount that cannot be told from 0. DP-FedAvg was designed for many
+#   participants (McMahan et al. 2018); with few, the alternatives are fewer parameters or protection at
+#   the patient level inside each hospital (DP-SGD).
 # - Neither is complete on its own. Deployed systems combine them: each hospital clips and adds its
 #   share of the noise before masking, so the server sees only a noisy sum ("distributed DP").
 #
@@ -736,13 +740,15 @@ print(f"final AUC per seed, DP-FedAvg σ = {COST_SIGMAS[-1]:g}:", costs[f"dp_{CO
 #   it does not stop a malicious server.
 # - **DP-FedAvg** (`fedlite.privacy.dp`: `DPFedAvg`, `dp_epsilon`): clip each update to a fixed $S$, weigh
 #   hospitals equally (or with capped weights), add noise of std $\sigma S$ to the sum and divide by the
-#   expected total weight. Clipping alone does nothing against the attack (5 seeds); noise spoils it, but the
-#   small $\sigma$ that already does so comes with an $\varepsilon$ too large to promise anything, and the
-#   server still sees each clipped update. `dp_epsilon` counts the budget with Opacus's accountant:
-#   $\varepsilon$ grows with rounds and falls with noise; it is *hospital-level*, not a per-patient
-#   guarantee, and with four hospitals a small $\varepsilon$ costs real AUC (5 seeds, section 3).
-# - Costs: secure aggregation costs bytes and compute, DP costs AUC. Neither protects the
-#   final model, the metadata, or against a malicious server.
+#   expected total weight. Clipping alone changed the attack by nothing that 5 seeds can tell from noise;
+#   noise spoils it, but the small $\sigma$ that already does so comes with an $\varepsilon$ too large to
+#   promise anything, and the server still sees each clipped update. `dp_epsilon` counts the budget with
+#   Opacus's accountant: $\varepsilon$ grows with rounds and falls with noise; it is *hospital-level*, not
+#   a per-patient guarantee. On the four heart hospitals clipping cost a little AUC, and of the noise
+#   levels only $\sigma = 8$ ($\varepsilon \approx 1.2$) cost more, detectably (5 seeds, section 3).
+# - Costs: secure aggregation costs bytes and compute. DP's AUC cost on the X-ray CNN cannot be told
+#   from noise at our budget (5 seeds, 2 rounds), though at $\sigma = 1$ three seeds fell below 0.5.
+#   Neither protects the final model, the metadata, or against a malicious server.
 #
 # **Next:** [06 · Systems and robustness](06_systems_and_robustness.ipynb): communication, stragglers and
 # dropouts, and what a faulty or malicious hospital can do to the global model.
