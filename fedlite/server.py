@@ -10,11 +10,13 @@ feeds ``delta_t`` to momentum or Adam:
 
 - :class:`ServerMomentum` (FedAvgM, Hsu et al. 2019):
   ``v = beta v + delta;  w = w + lr * v``. Mind the step size: when the
-  average update keeps pointing the same way, ``v`` grows to
-  ``delta / (1 - beta)``, so ``lr = 1, beta = 0.9`` takes steps about
-  **10 times** FedAvg's. Hsu et al. tune the *effective* rate
-  ``lr / (1 - beta)``; to compare FedAvgM with FedAvg at the same effective
-  step, use ``lr = 1 - beta`` (e.g. ``lr=0.1, momentum=0.9``).
+  average update keeps pointing the same way, ``v`` grows towards
+  ``delta / (1 - beta)``, so ``lr = 1, beta = 0.9`` takes steps up to
+  **10 times** FedAvg's -- in the long run. After ``t`` rounds the factor is
+  only ``(1 - beta^t) / (1 - beta)`` (4.1 after 5 rounds). Hsu et al. tune the
+  *effective* rate ``lr / (1 - beta)``; ``lr = 1 - beta`` (e.g. ``lr=0.1,
+  momentum=0.9``) matches FedAvg's step only once ``v`` has grown, and is
+  smaller before that.
 - :class:`ServerAdam` (FedAdam, Reddi et al. 2021):
   ``m = b1 m + (1 - b1) delta;  v = b2 v + (1 - b2) delta^2;
   w = w + lr * m / (sqrt(v) + tau)``
