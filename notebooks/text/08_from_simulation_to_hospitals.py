@@ -28,7 +28,7 @@
 # - watch a failure drill: a hospital's SuperNode is killed between rounds, and Flower carries on without it;
 # - know what a real two-hospital project needs beyond the code ([checklist](../docs/two_hospital_checklist.md)).
 #
-# **Time:** about 45 minutes of reading. The Flower runs take minutes (their start-up and run times are
+# **Time:** about 50 minutes of reading. The Flower runs take minutes (their start-up and run times are
 # printed below), so by default the notebook reads a stored record of them
 # (`notebooks/results/08_flower_runs.json`, written by `python deploy/flower_local.py --record ...`) and
 # only reruns the fedlite part: seconds on a quiet machine (28 s when we last ran it on a heavily shared
