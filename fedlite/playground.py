@@ -5,8 +5,9 @@ differential privacy into :func:`fedlite.simulation.run_federated`, and runs it 
 three references on the same data and seeds: plain FedAvg, centralized training (everything pooled)
 and local-only training (every hospital alone). :func:`verdict` compares the run with FedAvg through
 the paired difference of the final AUC over seeds and its 95% t-interval
-(:func:`fedlite.evidence.paired_values`); an interval that contains zero is reported as "within noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the
-first seed's run, so a learner can take a picture from the playground to a notebook.
+(:func:`fedlite.evidence.paired_values`); an interval that contains zero is reported as "within
+noise". :func:`as_code` writes the ``fedlite`` calls that reproduce the first seed's run, so a
+learner can take a picture from the playground to a notebook.
 
 Every piece is a public ``fedlite`` function; this module only chooses and connects them.
 """
