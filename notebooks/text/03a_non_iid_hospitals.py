@@ -200,9 +200,16 @@ federations = [skew["iid"], replace(remedy_seeds["fedavg"], name="Dirichlet alph
                skew["quantity"]]
 for key in ("auc", "accuracy"):
     print("\n" + evidence.comparison_table(federations, key, reference=skew["iid"]))
-for r in federations[1:]:  # how much the AUC swings over the last 3 rounds, paired with IID on each seed
-    swing = [np.ptp(a[:, -3:], axis=1) for a in (r.per_seed("auc"), skew["iid"].per_seed("auc"))]
-    print(f"{r.name:20s} AUC swing (best - worst, last 3 rounds) minus IID's: {evidence.paired_values(*swing)}")
+
+
+def swing(run):
+    """Per seed: how much the AUC swings over the last 3 rounds (best - worst)."""
+    return np.ptp(run.per_seed("auc")[:, -3:], axis=1)
+
+
+for r in federations[1:]:  # paired with IID on each seed
+    print(f"{r.name:20s} AUC swing (best - worst, last 3 rounds) minus IID's: "
+          f"{evidence.paired_values(swing(r), swing(skew['iid']))}")
 n_k = counts["quantity α=0.5"].sum(axis=1)
 tau = np.ceil(n_k / LOCAL.batch_size)
 print(f"\nquantity α=0.5: n_k/n {np.round(n_k / n_k.sum(), 2)}, steps τ_k {tau.astype(int)}, "
@@ -335,8 +342,7 @@ for name, h in remedy_runs.items():
 methods = list(remedy_seeds.values())
 print(evidence.comparison_table(methods, "auc", reference=remedy_seeds["fedavg"]))
 for r in methods[1:]:
-    swing = [np.ptp(a[:, -3:], axis=1) for a in (r.per_seed("auc"), remedy_seeds["fedavg"].per_seed("auc"))]
-    print(f"{r.name:26s} swing minus FedAvg's: {evidence.paired_values(*swing)}")
+    print(f"{r.name:26s} swing minus FedAvg's: {evidence.paired_values(swing(r), swing(remedy_seeds['fedavg']))}")
 print("FedAvgM lr=1 minus lr=0.1, final AUC:",
       evidence.paired_difference(remedy_seeds["fedavgm"], remedy_seeds["fedavgm_same_step"]))
 fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
