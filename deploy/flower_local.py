@@ -342,6 +342,21 @@ def _announce_agent_ports(temp: Path, node_id: str, runtime_env_port: int, stop:
         time.sleep(0.05)
 
 
+def _stays_up(ray: Proc, seconds: float = 15.0) -> bool:
+    """Whether ``ray start --block`` is still running ``seconds`` after it said it started.
+
+    It stops the whole cluster when any of its processes exits (seen here: ``ray_client_server``
+    exiting 8 s after "Ray runtime started"); a run submitted to that cluster would then wait for
+    its full timeout, so start-up counts as failed and :func:`start_ray` tries again.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ray.popen.poll() is not None or "exited unexpectedly" in ray.text():
+            return False
+        time.sleep(0.5)
+    return True
+
+
 def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attempts: int = 2) -> str:
     """Start a private one-machine Ray cluster for the simulation engine; return its address.
 
@@ -370,9 +385,9 @@ def start_ray(procs: Processes, num_cpus: int = 2, timeout: float = 120.0, attem
                                         for p in temp.glob("session_*/logs/raylet.out"))
         try:
             procs.wait_for(ray, lambda log: "Ray runtime started" in log or node_manager_died(), timeout)
-            if not node_manager_died():
+            if not node_manager_died() and _stays_up(ray):
                 return f"127.0.0.1:{port}"
-            err = RuntimeError("Ray's node manager aborted while starting (see raylet.out in " + str(temp) + ")")
+            err = RuntimeError(f"Ray stopped while starting (see {ray.log} and raylet.out in {temp})")
         except RuntimeError as failed:
             err = failed
         finally:
